@@ -1,0 +1,35 @@
+# One venv, built from the project's own files, so a fresh machine needs nothing by hand.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := demo-data
+SCALE ?= 0.01
+
+.PHONY: setup demo test bench clean
+
+$(BIN)/linkage: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/linkage
+
+## The main job on the embedded default: simulate -> ingest -> detect -> rings.
+demo: setup
+	rm -rf $(DEMO) linkage-demo.duckdb
+	$(BIN)/linkage simulate --out $(DEMO) --scale $(SCALE) --seed 7
+	$(BIN)/linkage ingest $(DEMO) --store linkage-demo.duckdb
+	$(BIN)/linkage detect --store linkage-demo.duckdb
+	$(BIN)/linkage rings --store linkage-demo.duckdb
+	$(BIN)/linkage evaluate --truth $(DEMO)/truth.csv --store linkage-demo.duckdb
+
+## Set-up plus the whole test suite.
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) linkage-demo.duckdb .pytest_cache

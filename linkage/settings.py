@@ -1,0 +1,52 @@
+"""All configuration in one place, read from flags or `LINKAGE_*` environment variables.
+
+Built by `load_settings()` and passed down; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_HASH_SECRET = "linkage-dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob Linkage has. Environment: `LINKAGE_<NAME>` (e.g. `LINKAGE_STORE`)."""
+
+    model_config = SettingsConfigDict(env_prefix="LINKAGE_", extra="ignore")
+
+    store: str = Field(
+        default="linkage.duckdb",
+        description="Store URL: a DuckDB file path (default), ':memory:', or neo4j://host:port",
+    )
+    hash_secret: str = Field(
+        default=DEV_HASH_SECRET,
+        description="Key for the keyed hashes of e-mails and payment instruments",
+    )
+    quarantine_dir: Path | None = Field(
+        default=None,
+        description="Where quarantine files go; default: <input dir>/_quarantine",
+    )
+    memory_limit: str = Field(default="4GB", description="DuckDB memory limit")
+    threads: int = Field(default=0, description="DuckDB threads; 0 = all cores")
+    lockstep_window_minutes: int = Field(
+        default=10, description="Width of the time buckets kept for lockstep evidence"
+    )
+    # Detection knobs live here too so the nightly job and the CLI share them.
+    allowlist: Path | None = Field(
+        default=None, description="File of artifacts (kind:value per line) that must never link accounts"
+    )
+    model_release: str | None = Field(
+        default=None, description="RFC 3339 time of a model release, for the traffic-shift signal"
+    )
+    ring_threshold: float = Field(default=0.5, description="Minimum score to report a community as a ring")
+    seed: int = Field(default=42, description="Seed for community detection")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit (non-None) overrides from flags on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)

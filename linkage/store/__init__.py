@@ -1,0 +1,21 @@
+"""Graph stores: `open_store(url)` picks the engine from the URL."""
+
+from __future__ import annotations
+
+from linkage.store.base import GraphStore, StoreError
+
+__all__ = ["GraphStore", "StoreError", "open_store"]
+
+
+def open_store(url: "str | GraphStore", memory_limit: str = "4GB", threads: int = 0) -> GraphStore:
+    """A DuckDB path (default) or `:memory:` gives the embedded engine; `neo4j://`,
+    `bolt://` (and their `+s` forms) the Neo4j engine; a ready store is passed through."""
+    if isinstance(url, GraphStore):
+        return url
+    if url.split("://", 1)[0] in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
+        raise NotImplementedError(
+            "the Neo4j engine is not built yet (install linkage[neo4j] once it is); "
+            "use a DuckDB path for the embedded engine")
+    from linkage.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(url, memory_limit=memory_limit, threads=threads)

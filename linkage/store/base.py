@@ -1,0 +1,110 @@
+"""The store interface: one abstract class, two engines (embedded DuckDB, Neo4j).
+
+Shared behaviour — logging, timing, wrapping engine errors with the statement
+that failed — lives here once; engines implement the small `_hooks`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pyarrow as pa
+
+from linkage.store.models import DetectionResult, GraphStats, IngestedFile, Ring, RingChange, DetectionRun
+
+log = logging.getLogger("linkage.store")
+
+
+class StoreError(RuntimeError):
+    """An engine failed; carries the operation and the statement that failed."""
+
+    def __init__(self, operation: str, statement: str, cause: BaseException):
+        self.operation, self.statement, self.cause = operation, statement, cause
+        super().__init__(f"{operation} failed: {cause}\n  statement: {statement.strip()[:500]}")
+
+
+class GraphStore(ABC):
+    """What Linkage needs from a graph store.
+
+    Ingest hands it aggregated batches (`merge_batch`); detection reads the
+    account–artifact evidence as Arrow tables and writes its results back
+    (`save_detection`); the CLI and API read rings and stats.
+    """
+
+    url: str
+
+    # ---- shared wrapper --------------------------------------------------
+    @contextmanager
+    def timed(self, operation: str, statement: str = "") -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:  # engine errors get the failing statement attached
+            raise StoreError(operation, statement, exc) from exc
+        finally:
+            log.debug("%s took %.3fs", operation, time.perf_counter() - start)
+
+    # ---- lifecycle ---------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- ingest side -------------------------------------------------------
+    @abstractmethod
+    def merge_batch(self, tables: dict[str, pa.Table], files: list[IngestedFile]) -> None:
+        """Merge aggregated rows into the graph and record `files` as applied, atomically.
+
+        Either everything in the call lands or nothing does: a killed ingest
+        leaves the store as it was before the call.
+        """
+
+    @abstractmethod
+    def ingested_hashes(self) -> set[str]:
+        """Content hashes of the files already applied."""
+
+    @abstractmethod
+    def read_table(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """A whole graph table (see `linkage.store.tables`) as Arrow."""
+
+    @abstractmethod
+    def stats(self) -> GraphStats:
+        """Node and edge counts by type."""
+
+    # ---- detection side ----------------------------------------------------
+    @abstractmethod
+    def account_artifacts(self) -> pa.Table:
+        """Every account–artifact link: account_id, kind, artifact, count, first_seen, last_seen.
+
+        Kinds: ip, proxy (through EXIT_OF), payment, prompt, user_agent, email_domain.
+        """
+
+    @abstractmethod
+    def save_detection(self, result: DetectionResult) -> None:
+        """Write one detection run's rings, memberships and changes in one transaction."""
+
+    @abstractmethod
+    def rings(self, include_dissolved: bool = False, with_members: bool = True) -> list[Ring]:
+        """Current rings, highest score first."""
+
+    @abstractmethod
+    def ring(self, ring_id: str) -> Ring | None: ...
+
+    @abstractmethod
+    def rings_of_account(self, account_id: str) -> list[Ring]: ...
+
+    @abstractmethod
+    def detection_runs(self) -> list[DetectionRun]: ...
+
+    @abstractmethod
+    def ring_changes(self, run_id: str | None = None) -> list[RingChange]: ...

@@ -1,0 +1,256 @@
+"""The embedded engine: a DuckDB file (or `:memory:`), one writer, no server."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import duckdb
+import pyarrow as pa
+
+from linkage.store.base import GraphStore
+from linkage.store.models import (
+    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
+)
+from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, TABLES, Merge, TableSpec
+
+RESULT_DDL = """
+CREATE TABLE IF NOT EXISTS detection_run (
+    run_id VARCHAR PRIMARY KEY, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,
+    duration_s DOUBLE, params JSON, counts JSON);
+CREATE TABLE IF NOT EXISTS ring (
+    ring_id VARCHAR PRIMARY KEY, score DOUBLE, components JSON, size INTEGER,
+    status VARCHAR, created_run VARCHAR, updated_run VARCHAR);
+CREATE TABLE IF NOT EXISTS member_of (
+    account_id VARCHAR, ring_id VARCHAR, score DOUBLE, since TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS ring_artifact (
+    ring_id VARCHAR, kind VARCHAR, artifact VARCHAR, specificity DOUBLE, members INTEGER);
+CREATE TABLE IF NOT EXISTS ring_change (
+    run_id VARCHAR, ring_id VARCHAR, change VARCHAR, detail JSON);
+"""
+
+
+def _ddl(spec: TableSpec) -> str:
+    cols = ", ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
+    return f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols});"
+
+
+def _merge_sql(spec: TableSpec, incoming: str) -> str:
+    """Rebuild `spec` as old ∪ incoming, grouped by key with each column's merge rule.
+
+    A full rebuild instead of a keyed upsert: no index to keep in memory on
+    tables of tens of millions of rows, and DuckDB rewrites them in seconds.
+    """
+    select = []
+    for c in spec.columns:
+        if c.merge is Merge.KEY:
+            select.append(c.name)
+        elif c.merge is Merge.LATEST:
+            select.append(f"arg_max({c.name}, _seq) FILTER (WHERE {c.name} IS NOT NULL) AS {c.name}")
+        else:
+            select.append(f"CAST({c.merge.value}({c.name}) AS {c.sql_type}) AS {c.name}")
+    names = ", ".join(spec.names)
+    keys = ", ".join(spec.keys)
+    return (
+        f"CREATE OR REPLACE TABLE {spec.name} AS SELECT {', '.join(select)} FROM ("
+        f" SELECT {names}, 0 AS _seq FROM {spec.name}"
+        f" UNION ALL SELECT {names}, 1 AS _seq FROM {incoming}"
+        f") GROUP BY {keys}"
+    )
+
+
+class EmbeddedStore(GraphStore):
+    """DuckDB behind the GraphStore interface."""
+
+    def __init__(self, path: str = ":memory:", memory_limit: str = "4GB", threads: int = 0):
+        self.url = path
+        self.con = duckdb.connect(path)
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET TimeZone = 'UTC'")
+        with self.timed("create schema"):
+            for spec in GRAPH_TABLES:
+                self.con.execute(_ddl(spec))
+            self.con.execute(RESULT_DDL)
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ---- ingest side -------------------------------------------------------
+    def merge_batch(self, tables: dict[str, pa.Table], files: list[IngestedFile]) -> None:
+        files_table = pa.Table.from_pylist(
+            [f.model_dump() for f in files],
+            schema=pa.schema([("content_hash", pa.string()), ("path", pa.string()),
+                              ("table_name", pa.string()), ("rows_loaded", pa.int64()),
+                              ("rows_quarantined", pa.int64()),
+                              ("ingested_at", pa.timestamp("us", tz="UTC"))]),
+        )
+        work = dict(tables)
+        work["ingested_file"] = files_table
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for name, table in work.items():
+                spec = TABLES[name]
+                view = f"_incoming_{name}"
+                self.con.register(view, table)
+                sql = _merge_sql(spec, view)
+                with self.timed(f"merge {name}", sql):
+                    self.con.execute(sql)
+                self.con.unregister(view)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def ingested_hashes(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT content_hash FROM ingested_file").fetchall()}
+
+    def read_table(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        spec = TABLES[name]
+        cols = ", ".join(columns or spec.names)
+        sql = f"SELECT {cols} FROM {spec.name}"
+        with self.timed(f"read {name}", sql):
+            return self.con.sql(sql).to_arrow_table()
+
+    def stats(self) -> GraphStats:
+        nodes: dict[str, int] = {}
+        edges: dict[str, int] = {}
+        for spec in GRAPH_TABLES:
+            if spec.name == "ingested_file":
+                continue
+            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+            (edges if spec.is_edge else nodes)[spec.label] = int(n)
+        nodes["EmailDomain"] = int(self.con.execute(
+            "SELECT count(DISTINCT email_domain) FROM account").fetchone()[0])
+        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchone()[0])
+        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchone()[0])
+        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchone()[0])
+        return GraphStats(nodes=nodes, edges=edges)
+
+    # ---- detection side ----------------------------------------------------
+    def account_artifacts(self) -> pa.Table:
+        parts = [
+            f"SELECT account_id, '{kind}' AS kind, {col} AS artifact, {cnt}::BIGINT AS count,"
+            f" first_seen, last_seen FROM {table}"
+            for kind, (table, col, cnt) in ARTIFACT_EDGES.items()
+        ]
+        parts.append(
+            "SELECT u.account_id, 'proxy' AS kind, e.proxy_id AS artifact, sum(u.requests)::BIGINT,"
+            " min(u.first_seen), max(u.last_seen) FROM used_ip u JOIN exit_of e USING (ip)"
+            " GROUP BY u.account_id, e.proxy_id"
+        )
+        parts.append(
+            "SELECT account_id, 'email_domain', email_domain, 1::BIGINT, created_at, created_at"
+            " FROM account WHERE email_domain IS NOT NULL"
+        )
+        sql = " UNION ALL ".join(parts)
+        with self.timed("account_artifacts", sql):
+            return self.con.sql(sql).to_arrow_table()
+
+    def save_detection(self, result: DetectionResult) -> None:
+        run = result.run
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(
+                "INSERT INTO detection_run VALUES (?, ?, ?, ?, ?, ?)",
+                [run.run_id, run.started_at, run.finished_at, run.duration_s,
+                 json.dumps(run.params, default=str), json.dumps(run.counts)],
+            )
+            ids = [r.ring_id for r in result.rings]
+            # Rings not in this result keep their row; the detector marks them dissolved.
+            self.con.execute("DELETE FROM ring WHERE list_contains(?, ring_id)", [ids])
+            self.con.execute("DELETE FROM ring_artifact WHERE list_contains(?, ring_id)", [ids])
+            self.con.execute("DELETE FROM member_of")
+            if result.rings:
+                self.con.executemany(
+                    "INSERT INTO ring VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [[r.ring_id, r.score, json.dumps(r.components), r.size, r.status,
+                      r.created_run, r.updated_run] for r in result.rings],
+                )
+                arts = [[r.ring_id, a.kind, a.artifact, a.specificity, a.members]
+                        for r in result.rings for a in r.artifacts]
+                if arts:
+                    self._insert_rows("ring_artifact", arts,
+                                      ["ring_id", "kind", "artifact", "specificity", "members"])
+            if result.members:
+                self._insert_rows("member_of",
+                                  [[m.account_id, m.ring_id, m.score, m.since] for m in result.members],
+                                  ["account_id", "ring_id", "score", "since"])
+            if result.changes:
+                self.con.executemany(
+                    "INSERT INTO ring_change VALUES (?, ?, ?, ?)",
+                    [[c.run_id, c.ring_id, c.change, json.dumps(c.detail, default=str)]
+                     for c in result.changes],
+                )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _insert_rows(self, table: str, rows: list[list[object]], names: list[str]) -> None:
+        # Column-wise through Arrow: executemany is far too slow for 24,000 members.
+        cols = list(zip(*rows))
+        arrow = pa.table({n: list(c) for n, c in zip(names, cols)})
+        self.con.register("_rows", arrow)
+        self.con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _rows")
+        self.con.unregister("_rows")
+
+    def _ring_rows(self, where: str, params: list[object], with_members: bool) -> list[Ring]:
+        rows = self.con.execute(
+            "SELECT ring_id, score, components, size, status, created_run, updated_run FROM ring"
+            f" WHERE {where} ORDER BY score DESC, size DESC, ring_id", params,
+        ).fetchall()
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        members: dict[str, list[str]] = {i: [] for i in ids}
+        if with_members:
+            for rid, acc in self.con.execute(
+                "SELECT ring_id, account_id FROM member_of WHERE list_contains(?, ring_id)"
+                " ORDER BY ring_id, account_id", [ids]
+            ).fetchall():
+                members[rid].append(acc)
+        artifacts: dict[str, list[RingArtifact]] = {i: [] for i in ids}
+        for rid, kind, art, spec, n in self.con.execute(
+            "SELECT ring_id, kind, artifact, specificity, members FROM ring_artifact"
+            " WHERE list_contains(?, ring_id) ORDER BY ring_id, specificity DESC, members DESC", [ids]
+        ).fetchall():
+            artifacts[rid].append(RingArtifact(kind=kind, artifact=art, specificity=spec, members=n))
+        return [
+            Ring(ring_id=r[0], score=r[1], components=json.loads(r[2]), size=r[3], status=r[4],
+                 created_run=r[5], updated_run=r[6], members=members[r[0]], artifacts=artifacts[r[0]])
+            for r in rows
+        ]
+
+    def rings(self, include_dissolved: bool = False, with_members: bool = True) -> list[Ring]:
+        where = "TRUE" if include_dissolved else "status = 'active'"
+        return self._ring_rows(where, [], with_members)
+
+    def ring(self, ring_id: str) -> Ring | None:
+        found = self._ring_rows("ring_id = ?", [ring_id], True)
+        return found[0] if found else None
+
+    def rings_of_account(self, account_id: str) -> list[Ring]:
+        return self._ring_rows(
+            "ring_id IN (SELECT ring_id FROM member_of WHERE account_id = ?)", [account_id], True)
+
+    def detection_runs(self) -> list[DetectionRun]:
+        rows = self.con.execute(
+            "SELECT run_id, started_at, finished_at, duration_s, params, counts FROM detection_run"
+            " ORDER BY started_at").fetchall()
+        return [DetectionRun(run_id=r[0], started_at=r[1], finished_at=r[2], duration_s=r[3],
+                             params=json.loads(r[4]), counts=json.loads(r[5])) for r in rows]
+
+    def ring_changes(self, run_id: str | None = None) -> list[RingChange]:
+        sql = "SELECT run_id, ring_id, change, detail FROM ring_change"
+        params: list[object] = []
+        if run_id:
+            sql += " WHERE run_id = ?"
+            params.append(run_id)
+        return [RingChange(run_id=r[0], ring_id=r[1], change=r[2], detail=json.loads(r[3]))
+                for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
