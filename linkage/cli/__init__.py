@@ -1,0 +1,27 @@
+"""The `linkage` command: one sub-command per job a user runs.
+
+Exit codes a scheduler can read: 0 done, 1 failed, 2 bad usage or input,
+3 done but rows were quarantined (ingest --strict only).
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Linkage: find the operator rings behind API abuse in an account-linkage graph.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module registers its commands on `app`.
+from linkage.cli import ingest_cmd, simulate_cmd, detect_cmd, evaluate_cmd  # noqa: E402,F401
+
+
+@app.command()
+def version() -> None:
+    """Print Linkage's version."""
+    from linkage import __version__
+
+    typer.echo(__version__)

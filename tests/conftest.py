@@ -1,0 +1,17 @@
+"""Shared fixtures. Every test here uses real components: real DuckDB files, real files on disk."""
+
+from __future__ import annotations
+
+import pytest
+
+# A suite that silently collects nothing must not pass: CI fails below this count.
+MIN_EXPECTED_TESTS = 20
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    selected_subset = session.config.getoption("-k") or session.config.getoption("-m") or any(
+        "::" in a or a.endswith(".py") for a in session.config.args)
+    if not selected_subset and len(session.items) < MIN_EXPECTED_TESTS:
+        raise pytest.UsageError(
+            f"only {len(session.items)} tests collected (expected at least {MIN_EXPECTED_TESTS}): "
+            "is a test module failing to import?")
