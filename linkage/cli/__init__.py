@@ -15,6 +15,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def main() -> None:
+    """Linkage: find the operator rings behind API abuse in an account-linkage graph."""
+
+
 # Each module registers its commands on `app`.
 from linkage.cli import ingest_cmd, simulate_cmd, detect_cmd, evaluate_cmd  # noqa: E402,F401
 
