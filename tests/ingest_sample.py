@@ -94,7 +94,7 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    full_env.pop("LINKAGE_STORE", None)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
+    full_env.update({"PYTHONPATH": str(ROOT), "COLUMNS": "200", **(env or {})})
     return subprocess.run([sys.executable, "-m", "linkage", *args], capture_output=True, text=True,
                           env=full_env, cwd=str(ROOT), timeout=300)
