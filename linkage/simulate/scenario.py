@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -101,9 +101,15 @@ class _RequestEncoder:
 
 
 def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "baseline", fmt: str = "parquet",
-             progress: Progress | None = None) -> SimulationSummary:
-    """Write a scenario (accounts, requests, payments, proxies, truth.csv, scenario.json) to `out`."""
+             progress: Progress | None = None, raw_prompt_fraction: float | None = None) -> SimulationSummary:
+    """Write a scenario (accounts, requests, payments, proxies, truth.csv, scenario.json) to `out`.
+
+    `raw_prompt_fraction` overrides the share of request rows that carry raw prompt text
+    (default: all rows at scale <= 0.05, 1.5% above); the others carry `prompt_fingerprint`.
+    """
     cfg = C.build_config(scale, seed, variant)
+    if raw_prompt_fraction is not None:
+        cfg = replace(cfg, raw_prompt_fraction=raw_prompt_fraction)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     streams = np.random.SeedSequence(seed).spawn(8)
