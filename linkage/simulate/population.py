@@ -76,7 +76,8 @@ def _orgs(cfg: ScenarioConfig, rng: np.random.Generator, n_legit: int) -> tuple[
     domain = [f"{ident.LAST[a]}{suffix[b]}{i}.{tld[b]}" for i, (a, b) in enumerate(zip(w1, w2))]
     org_id = [f"org_{x:010x}" for x in rng.integers(1 << 36, 1 << 40, n_orgs).tolist()]
     orgs = Orgs(n=n_orgs, nat_start=nat_start, nat_count=nat_count,
-                shared_card=rng.random(n_orgs) < 0.3, domain=domain, org_id=org_id)
+                shared_card=(rng.random(n_orgs) < 0.3) & (np.arange(n_orgs) >= 2),  # giants: own cards
+                domain=domain, org_id=org_id)
     return orgs, sizes
 
 
