@@ -2,8 +2,9 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO := demo-data
+DEMO ?= demo-data
 SCALE ?= 0.01
+DEMO_STORE ?= linkage-demo.duckdb
 
 .PHONY: setup demo test bench clean
 
@@ -13,16 +14,20 @@ $(BIN)/linkage: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-setup: $(BIN)/linkage
+# The Cypher checker (Neo4j's parser and semantic analyser) comes from npm, pinned by package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+setup: $(BIN)/linkage node_modules/.package-lock.json
 
 ## The main job on the embedded default: simulate -> ingest -> detect -> rings.
 demo: setup
-	rm -rf $(DEMO) linkage-demo.duckdb
+	rm -rf $(DEMO) $(DEMO_STORE)
 	$(BIN)/linkage simulate --out $(DEMO) --scale $(SCALE) --seed 7
-	$(BIN)/linkage ingest $(DEMO) --store linkage-demo.duckdb
-	$(BIN)/linkage detect --store linkage-demo.duckdb
-	$(BIN)/linkage rings --store linkage-demo.duckdb
-	$(BIN)/linkage evaluate --truth $(DEMO)/truth.csv --store linkage-demo.duckdb
+	$(BIN)/linkage ingest $(DEMO) --store $(DEMO_STORE)
+	$(BIN)/linkage detect --store $(DEMO_STORE)
+	$(BIN)/linkage rings --store $(DEMO_STORE)
+	$(BIN)/linkage evaluate --truth $(DEMO)/truth.csv --store $(DEMO_STORE)
 
 ## Set-up plus the whole test suite.
 test: setup

@@ -1,0 +1,260 @@
+"""`ingest_directory`: input files in, one atomic `merge_batch` into the graph store out.
+
+Steps (each reported to `progress`):
+ 1. discover files, hash them (xxh3-128), skip those the store already has;
+ 2. stage each new file in an in-memory DuckDB (spilling to a temp dir);
+    a file that cannot be read stops everything before the store is touched;
+ 3. DISTINCT IPs, networks, prompts, e-mails and instruments go through Python
+    (normalise, fingerprint, keyed-hash) into small map tables;
+ 4. quarantine rows that break the contract, keep the rest as clean views;
+ 5. aggregate (one GROUPING SETS pass over the requests) into Arrow tables;
+ 6. match IPs to proxy ranges, in both directions against what the store has;
+ 7. ONE `store.merge_batch` call: all or nothing.
+
+The staging database holds raw prompts and e-mails only in memory and is
+dropped at the end; only fingerprints and keyed hashes leave it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from linkage.ingest import aggregate, quarantine
+from linkage.ingest.contract import CONTRACTS
+from linkage.ingest.discover import InputFile, content_hash, discover
+from linkage.ingest.fingerprint import fingerprint_prompt
+from linkage.ingest.network import match_ips, normalise_ip, normalise_network
+from linkage.ingest.pseudonymise import Pseudonymiser
+from linkage.ingest.readers import UnreadableInput, check_readable, stage_file
+from linkage.ingest.report import FileResult, IngestReport, TableCounts
+from linkage.ingest.validate import IP_MAP, NET_MAP, clean_sql, quarantine_sql, rules_for, text
+from linkage.settings import Settings
+from linkage.store.base import GraphStore
+from linkage.store.models import IngestedFile
+
+log = logging.getLogger("linkage.ingest")
+Progress = Callable[[str, int, int], None]  # (step description, done, total)
+CRASH_ENV = "LINKAGE_TEST_CRASH_AT"  # test-only: 'before-merge' or 'merge' (mid-transaction)
+
+_CANONICAL = {"ts": "TIMESTAMPTZ", "created_at": "TIMESTAMPTZ", "tokens_in": "BIGINT", "tokens_out": "BIGINT"}
+
+
+def _staging(settings: Settings, spill_dir: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = '{settings.memory_limit}'")
+    con.execute(f"SET temp_directory = '{spill_dir}'")
+    con.execute("SET preserve_insertion_order = false")
+    if settings.threads:
+        con.execute(f"SET threads = {int(settings.threads)}")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(quarantine.DDL)
+    return con
+
+
+def _load_map(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    con.register(f"{name}_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, exprs: list[str]) -> list[str]:
+    if not exprs:
+        return []
+    union = " UNION ALL ".join(exprs)
+    return con.sql(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").to_arrow_table()["v"].to_pylist()
+
+
+def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str, dict[str, str]]]]) -> None:
+    """Maps from raw IP/network/prompt text to normal forms, over distinct values only."""
+    raw_ips = _distinct(con, [f"SELECT {text('ip', t['ip'])} AS v FROM {rel}" for rel, t in staged["requests"]])
+    norm = [normalise_ip(r) for r in raw_ips]
+    _load_map(con, IP_MAP, pa.table({
+        "raw": pa.array(raw_ips, pa.string()),
+        "ip": pa.array([n[0] if n else None for n in norm], pa.string()),
+        "version": pa.array([n[1] if n else None for n in norm], pa.int8()),
+    }))
+    raw_nets = _distinct(con, [f"SELECT coalesce({text('cidr', t['cidr'])}, {text('ip', t['ip'])}) AS v FROM {rel}"
+                               for rel, t in staged["proxies"]])
+    nets = [normalise_network(r) for r in raw_nets]
+    _load_map(con, NET_MAP, pa.table({
+        "raw": pa.array(raw_nets, pa.string()),
+        "network": pa.array([n[0] if n else None for n in nets], pa.string()),
+        "version": pa.array([n[1] if n else None for n in nets], pa.int8()),
+    }))
+    prompts = _distinct(con, [f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
+                              for rel, t in staged["requests"]])
+    fps = [fingerprint_prompt(p) for p in prompts]
+    _load_map(con, "_promptmap", pa.table({
+        "text": pa.array(prompts, pa.string()),
+        "fingerprint": pa.array([f.template for f in fps], pa.string()),
+        "simhash": pa.array([f.simhash for f in fps], pa.uint64()),
+        "capability": pa.array([f.capability for f in fps], pa.string()),
+    }))
+
+
+def _clean_views(con: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) -> None:
+    for table, contract in CONTRACTS.items():
+        if selects[table]:
+            body = " UNION ALL ".join(selects[table])
+        else:  # no file of this table: an empty view with the canonical columns
+            cols = [f"NULL::{_CANONICAL.get(c, 'VARCHAR')} AS {c}" for c in contract.columns]
+            if table == "proxies":
+                cols.append("NULL::VARCHAR AS network_raw")
+            body = f"SELECT {', '.join(cols)} WHERE FALSE"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW clean_{table} AS {body}")
+
+
+def _pseudonym_maps(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser) -> None:
+    emails = _distinct(con, ["SELECT email AS v FROM clean_accounts"])
+    rows = pseudo.emails(emails)
+    _load_map(con, "_emailmap", pa.table({
+        "raw": pa.array([r[0] for r in rows], pa.string()),
+        "email_hash": pa.array([r[1] for r in rows], pa.string()),
+        "email_domain": pa.array([r[2] for r in rows], pa.string()),
+    }))
+    inst = pseudo.instruments(_distinct(con, ["SELECT instrument_fingerprint AS v FROM clean_payments"]))
+    _load_map(con, "_instmap", pa.table({
+        "raw": pa.array([r[0] for r in inst], pa.string()),
+        "instrument_id": pa.array([r[1] for r in inst], pa.string()),
+    }))
+
+
+def _exit_of(store: GraphStore, new_ips: pa.Table, new_ranges: pa.Table) -> pa.Table:
+    """EXIT_OF edges: new IPs against all ranges, and IPs already stored against new ranges."""
+    stored = store.read_table("proxy_range", ["network", "proxy_id"])
+    ranges = dict(zip(stored["network"].to_pylist(), stored["proxy_id"].to_pylist()))
+    batch_ranges = dict(zip(new_ranges["network"].to_pylist(), new_ranges["proxy_id"].to_pylist()))
+    ranges.update(batch_ranges)
+    pairs = set(match_ips(new_ips["ip"].to_pylist(), ranges.items()))
+    if batch_ranges:
+        old_ips = store.read_table("ip", ["ip"])["ip"].to_pylist()
+        pairs.update(match_ips(old_ips, batch_ranges.items()))
+    ordered = sorted(pairs)
+    return pa.table({"ip": pa.array([p[0] for p in ordered], pa.string()),
+                     "proxy_id": pa.array([p[1] for p in ordered], pa.string())})
+
+
+class _CrashMidMerge(logging.Handler):
+    """Test hook: exit the process after the first table merged inside merge_batch's transaction."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("merge "):
+            os._exit(17)
+
+
+def _merge(store: GraphStore, tables: dict[str, pa.Table], files: list[IngestedFile]) -> None:
+    crash_at = os.environ.get(CRASH_ENV)
+    if crash_at == "before-merge":
+        os._exit(17)
+    if crash_at == "merge":
+        store_log = logging.getLogger("linkage.store")
+        store_log.setLevel(logging.DEBUG)
+        store_log.propagate = False
+        store_log.addHandler(_CrashMidMerge())
+    store.merge_batch(tables, files)
+
+
+def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
+                     progress: Progress | None = None) -> IngestReport:
+    """Ingest every new file of `directory` into `store` with one atomic merge.
+
+    Raises UnreadableInput (store untouched) when a file cannot be read at all.
+    """
+    started = time.perf_counter()
+    step = progress or (lambda *_: None)
+    directory = Path(directory)
+    report = IngestReport(tables={t: TableCounts() for t in CONTRACTS})
+    files, ignored = discover(directory)
+    report.ignored = [str(p) for p in ignored]
+    known = store.ingested_hashes()
+    seen: set[str] = set()
+    new: list[tuple[InputFile, str]] = []
+    for i, f in enumerate(files):
+        step(f"hashing {f.path.name}", i, len(files))
+        if f.table is None:
+            continue
+        digest = content_hash(f.path)
+        if digest in known or digest in seen:
+            report.files.append(FileResult(path=str(f.path), table=f.table, status="skipped"))
+        else:
+            seen.add(digest)
+            new.append((f, digest))
+    unknown = [f for f in files if f.table is None]
+    if not new and not unknown:
+        report.seconds = time.perf_counter() - started
+        return report
+
+    with tempfile.TemporaryDirectory(prefix="linkage-spill-") as spill:
+        con = _staging(settings, spill)
+        try:
+            for f in unknown:
+                quarantine.add_file(con, str(f.path), "unknown table")
+                report.files.append(FileResult(path=str(f.path), table=None, status="unknown_table"))
+            staged: dict[str, list[tuple[str, dict[str, str]]]] = {t: [] for t in CONTRACTS}
+            for i, (f, _) in enumerate(new):
+                step(f"reading {f.path.name}", i, len(new))
+                types = stage_file(con, f, f"_f{i}", CONTRACTS[f.table].columns)
+                staged[f.table].append((f"_f{i}", types))
+            try:
+                tables, records = _process(con, store, settings, new, staged, report, step)
+            except duckdb.Error:
+                # Corruption past a parquet header shows only on a full scan: name the file.
+                for i, (f, _) in enumerate(new):
+                    check_readable(con, f, f"_f{i}")
+                raise
+            report.quarantine_file = quarantine.write(
+                con, settings.quarantine_dir or directory / "_quarantine")
+        finally:
+            con.close()
+    if records:
+        step("merging into the store", 0, 1)
+        _merge(store, tables, records)
+        report.graph_rows = {name: t.num_rows for name, t in tables.items()}
+    step("done", 1, 1)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settings,
+             new: list[tuple[InputFile, str]], staged: dict[str, list[tuple[str, dict[str, str]]]],
+             report: IngestReport, step: Progress) -> tuple[dict[str, pa.Table], list[IngestedFile]]:
+    step("normalising IPs and fingerprinting prompts", 0, 1)
+    _build_maps(con, staged)
+    selects: dict[str, list[str]] = {t: [] for t in CONTRACTS}
+    records: list[IngestedFile] = []
+    now = datetime.now(timezone.utc)
+    for i, (f, digest) in enumerate(new):
+        step(f"validating {f.path.name}", i, len(new))
+        rel = f"_f{i}"
+        types = dict(next(t for r, t in staged[f.table] if r == rel))
+        rules = rules_for(f.table, types)
+        bad = quarantine.add_rows(con, quarantine_sql(rules, rel, str(f.path), f.table, types))
+        total = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+        selects[f.table].append(clean_sql(rules, rel))
+        report.files.append(FileResult(path=str(f.path), table=f.table, status="loaded",
+                                       rows_loaded=total - bad, rows_quarantined=bad))
+        report.tables[f.table].loaded += total - bad
+        report.tables[f.table].quarantined += bad
+        records.append(IngestedFile(content_hash=digest, path=str(f.path), table_name=f.table,
+                                    rows_loaded=total - bad, rows_quarantined=bad, ingested_at=now))
+    _clean_views(con, selects)
+    _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
+    step("aggregating requests", 0, 1)
+    aggregate.aggregate_requests(con, settings.lockstep_window_minutes)
+    tables = aggregate.request_tables(con)
+    step("aggregating accounts, payments and proxies", 0, 1)
+    tables["account"] = aggregate.account_table(con)
+    tables.update(aggregate.payment_tables(con))
+    tables.update(aggregate.proxy_tables(con))
+    step("matching IPs to proxy ranges", 0, 1)
+    tables["exit_of"] = _exit_of(store, tables["ip"], tables["proxy_range"])
+    return tables, records

@@ -1,0 +1,85 @@
+"""One DuckDB relation per input file: the contract's columns plus a line number.
+
+- parquet: read in place (`file_row_number`), columns keep their stored types
+  (a TIMESTAMP stays a TIMESTAMP, tokens stay integers); `_line` is the 1-based row.
+- csv: every column as text; `_line` is the 1-based line in the file (header = line 1).
+- jsonl / jsonl.gz: each line read as one text column (an unused delimiter, no
+  quoting), then parsed with DuckDB's JSON functions, so a malformed line
+  becomes a quarantined row instead of a failed load; `_line` is the line number.
+
+csv and jsonl are materialised into a temporary table of the staging database
+(which spills to disk past its memory limit); parquet is scanned directly.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from linkage.ingest.discover import InputFile
+
+MISSING = "MISSING"  # type marker of a contract column the file does not have
+
+
+class UnreadableInput(RuntimeError):
+    """A file that cannot be read at all: the whole load stops and nothing is merged."""
+
+    def __init__(self, path: object, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(f"cannot read {path}: {reason}")
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _describe(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
+               columns: tuple[str, ...]) -> dict[str, str]:
+    """Create relation `name` (_line, _json_ok, *columns) for file `f`; return column types.
+
+    Raises UnreadableInput if the file cannot be opened or decoded.
+    """
+    path = _lit(str(f.path))
+    try:
+        if f.fmt == "parquet":
+            source = f"read_parquet({path}, file_row_number=true)"
+            found = {k.lower(): (k, t) for k, t in _describe(con, source).items()}
+            cols = [f'"{found[c][0]}" AS {c}' if c in found else f"NULL::VARCHAR AS {c}" for c in columns]
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT file_row_number + 1 AS _line,"
+                        f" TRUE AS _json_ok, {', '.join(cols)} FROM {source}")
+            types = {c: found[c][1] if c in found else MISSING for c in columns}
+        elif f.fmt == "csv":
+            source = f"read_csv({path}, all_varchar=true, header=true)"
+            found = {k.lower(): k for k in _describe(con, source)}
+            cols = [f'"{found[c]}" AS {c}' if c in found else f"NULL::VARCHAR AS {c}" for c in columns]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () + 1 AS _line,"
+                        f" TRUE AS _json_ok, {', '.join(cols)} FROM {source}")
+            types = {c: "VARCHAR" if c in found else MISSING for c in columns}
+        else:
+            source = (f"read_csv({path}, columns={{'line': 'VARCHAR'}}, delim='\\x1f', quote='',"
+                      " escape='', header=false, auto_detect=false)")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line,"
+                        f" line FROM {source}")
+            # A JSON value that is not an object (an array, a bare string) is malformed too.
+            ok = "(json_valid(line) AND json_type(line) = 'OBJECT')"
+            cols = [f"CASE WHEN {ok} THEN json_extract_string(line, '$.{c}') END AS {c}" for c in columns]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _line, {ok} AS _json_ok,"
+                        f" {', '.join(cols)} FROM _lines WHERE trim(line) <> ''")
+            con.execute("DROP TABLE _lines")
+            types = {c: "VARCHAR" for c in columns}
+    except duckdb.Error as exc:
+        raise UnreadableInput(f.path, str(exc).splitlines()[0]) from exc
+    return types
+
+
+def check_readable(con: duckdb.DuckDBPyConnection, f: InputFile, name: str) -> None:
+    """Scan every value of a staged parquet file, so corruption past the header is found now."""
+    if f.fmt != "parquet":
+        return  # csv/jsonl were fully read when staged
+    try:
+        con.execute(f"SELECT count(*) FROM (SELECT * FROM {name}) WHERE hash(COLUMNS(*)) IS NULL").fetchone()
+    except duckdb.Error as exc:
+        raise UnreadableInput(f.path, str(exc).splitlines()[0]) from exc
