@@ -2,9 +2,9 @@
 
     PYTHONPATH=. python bench/bench_ingest.py --rows 36000000
 
-The data: --rows requests over one day from 500k accounts and 1M IPv4s, 200
-precomputed prompt fingerprints, 1% of rows with a raw prompt instead,
-50 user agents, 3 models; 500k accounts, 20k payments and 2k proxy ranges
+The data: --rows requests over one day from 500k accounts (each on ~2 of 1M
+IPv4s, 1 user agent of 50, 1 model of 3, ~3 of 200 precomputed prompt
+fingerprints), 1% of rows with a raw prompt instead; 500k accounts, 20k payments and 2k proxy ranges
 beside it. The ingest runs in a child process (the real CLI) so its peak RSS
 is measured alone.
 """
@@ -31,17 +31,18 @@ def generate(out: Path, rows: int, accounts: int = 500_000, ips: int = 1_000_000
     con.execute("SET TimeZone='UTC'")
     con.execute(f"""COPY (
         SELECT TIMESTAMPTZ '2024-05-01 00:00:00+00' + to_microseconds(CAST(i * (86400000000 // {rows}) AS BIGINT)) AS ts,
-               'acct' || (hash(i) % {accounts}) AS account_id,
-               '10.' || ((hash(i * 7) % {ips}) // 65536) || '.' || ((hash(i * 7) % {ips}) // 256 % 256)
-                     || '.' || (hash(i * 7) % 256) AS ip,
+               'acct' || a AS account_id,
+               '10.' || (ipn // 65536) || '.' || (ipn // 256 % 256) || '.' || (ipn % 256) AS ip,
                CASE WHEN i % 100 = 0 THEN 'Think step by step: how many apples does user ' || (i % 977)
                      || ' have after ' || (i % 13) || ' days?' END AS prompt,
-               CASE WHEN i % 100 <> 0 THEN printf('%016x', hash(i * 13) % 200) END AS prompt_fingerprint,
-               'agent/' || (hash(i * 3) % 50) AS user_agent,
-               'model-' || (i % 3) AS model,
+               CASE WHEN i % 100 <> 0 THEN printf('%016x', (a + i % 3) % 200) END AS prompt_fingerprint,
+               'agent/' || (a % 50) AS user_agent,
+               'model-' || (a % 3) AS model,
                CAST(hash(i) % 2000 AS INTEGER) AS tokens_in,
                CAST(hash(i * 5) % 1000 AS INTEGER) AS tokens_out
-        FROM range({rows}) t(i)) TO '{out / "requests.parquet"}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+        FROM (SELECT i, hash(i) % {accounts} AS a,
+                     ((hash(i) % {accounts}) * 2 + CAST(i % 3 = 0 AS INTEGER)) % {ips} AS ipn
+              FROM range({rows}) t(i))) TO '{out / "requests.parquet"}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
     con.execute(f"""COPY (
         SELECT 'acct' || i AS account_id, TIMESTAMPTZ '2024-04-01 00:00:00+00' + to_seconds(i) AS created_at,
                'user' || i || '@example' || (i % 100) || '.com' AS email, 'US' AS country

@@ -246,11 +246,13 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
     selects: dict[str, list[str]] = {t: [] for t in CONTRACTS}
     records: list[IngestedFile] = []
     now = datetime.now(timezone.utc)
+    bad_ips = con.execute(f"SELECT count(*) FROM {BAD_IP}").fetchone()[0] > 0
+    bad_nets = con.execute(f"SELECT count(*) FROM {NET_MAP} WHERE network IS NULL").fetchone()[0] > 0
     for i, (f, digest) in enumerate(new):
         step(f"validating {f.path.name}", i, len(new))
         rel = f"_f{i}"
         types = dict(next(t for r, t in staged[f.table] if r == rel))
-        rules = rules_for(f.table, types)
+        rules = rules_for(f.table, types, bad_ips=bad_ips, bad_nets=bad_nets)
         bad = quarantine.add_rows(con, quarantine_sql(rules, rel, str(f.path), f.table, types))
         total = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
         selects[f.table].append(clean_sql(rules, rel))

@@ -55,6 +55,15 @@ def text(col: str, sql_type: str) -> str:
     return f"CAST({col} AS VARCHAR)"
 
 
+def missing(col: str, sql_type: str) -> str:
+    """SQL that is TRUE when the column has no value (typed columns are never cast to text for it)."""
+    if sql_type == MISSING:
+        return "TRUE"
+    if sql_type == "VARCHAR":
+        return f"({col} IS NULL OR trim({col}) = '')"
+    return f"({col} IS NULL)"
+
+
 def timestamp(col: str, sql_type: str) -> str:
     if sql_type.startswith("TIMESTAMP") or sql_type == "DATE":
         return f"CAST({col} AS TIMESTAMPTZ)"
@@ -74,31 +83,37 @@ def _tokens(col: str, sql_type: str) -> tuple[str, str]:
             f"try_cast({t} AS BIGINT)")
 
 
-def rules_for(table: str, types: dict[str, str]) -> FileRules:
-    """Checks and clean expressions for one staged file of `table` with column `types`."""
+def rules_for(table: str, types: dict[str, str], bad_ips: bool = True, bad_nets: bool = True) -> FileRules:
+    """Checks and clean expressions for one staged file of `table` with column `types`.
+
+    `bad_ips`/`bad_nets`: whether any unparseable IP/network text exists at all;
+    if not, the (per-row) lookup is left out.
+    """
     contract = CONTRACTS[table]
     checks = [Check(None, "malformed JSON", "NOT _json_ok")]
     for col in contract.required:
-        checks.append(Check(col, "missing required field", f"{text(col, types[col])} IS NULL"))
+        checks.append(Check(col, "missing required field", missing(col, types[col])))
     for group in contract.one_of:
-        cond = " AND ".join(f"{text(c, types[c])} IS NULL" for c in group)
+        cond = " AND ".join(missing(c, types[c]) for c in group)
         checks.append(Check("|".join(group), "missing required field", cond))
     clean = {c: text(c, types[c]) for c in contract.columns}
     for col in TIMESTAMP_COLUMNS:
         if col in types:
             ts = timestamp(col, types[col])
-            checks.append(Check(col, "unparseable timestamp",
-                                f"({text(col, types[col])} IS NOT NULL AND {ts} IS NULL)"))
+            if types[col] in ("VARCHAR", MISSING):
+                checks.append(Check(col, "unparseable timestamp",
+                                    f"(NOT {missing(col, types[col])} AND {ts} IS NULL)"))
             clean[col] = ts
-    if table == "requests":
+    if table == "requests" and bad_ips:
         ip = text("ip", types["ip"])
         checks.append(Check("ip", "unparseable IP",
                             f"coalesce({ip} IN (SELECT raw FROM {BAD_IP}), FALSE)"))
     if table == "proxies":
         net = f"coalesce({text('cidr', types['cidr'])}, {text('ip', types['ip'])})"
         field = "cidr" if types["cidr"] != MISSING else "ip"
-        checks.append(Check(field, "unparseable IP or CIDR",
-                            f"coalesce({net} IN (SELECT raw FROM {NET_MAP} WHERE network IS NULL), FALSE)"))
+        if bad_nets:
+            checks.append(Check(field, "unparseable IP or CIDR",
+                                f"coalesce({net} IN (SELECT raw FROM {NET_MAP} WHERE network IS NULL), FALSE)"))
         clean["network_raw"] = net
     if "email" in types:
         e = text("email", types["email"])
