@@ -29,6 +29,15 @@ def rfc3339(table: pa.Table) -> pa.Table:
     return table
 
 
+def _with_dictionaries(schema: pa.Schema, actual: pa.Schema) -> pa.Schema:
+    """The contract schema, keeping dictionary encoding where a chunk's string column has it."""
+    fields = []
+    for f in schema:
+        t = actual.field(f.name).type
+        fields.append(pa.field(f.name, t if pa.types.is_dictionary(t) and t.value_type == f.type else f.type))
+    return pa.schema(fields)
+
+
 class TableWriter:
     """Appends Arrow chunks to `<directory>/<name>.<fmt>`."""
 
@@ -44,7 +53,7 @@ class TableWriter:
         self._sink = None
         self._con: duckdb.DuckDBPyConnection | None = None
         if fmt == "parquet":
-            self._pq = pq.ParquetWriter(self.path, schema, compression="snappy")
+            pass  # opened on the first chunk, with that chunk's (possibly dictionary) column types
         elif fmt == "csv":
             self._sink = pa.OSFile(str(self.path), "wb")
             self._csv = pacsv.CSVWriter(self._sink, rfc3339(schema.empty_table()).schema)
@@ -56,11 +65,18 @@ class TableWriter:
             self._tmp = tempfile.TemporaryDirectory(prefix="linkage-sim-")
 
     def write(self, table: pa.Table) -> None:
-        table = table.select(self.schema.names).cast(self.schema)
+        """Append a chunk; dictionary-encoded string columns are welcome (parquet keeps them as is)."""
+        table = table.select(self.schema.names)
         self.rows += table.num_rows
-        if self._pq is not None:
+        if self.fmt == "parquet":
+            table = table.cast(_with_dictionaries(self.schema, table.schema))
+            if self._pq is None:
+                # store_schema=False: readers see plain strings and timestamp[us, tz=UTC]
+                self._pq = pq.ParquetWriter(self.path, table.schema, compression="snappy", store_schema=False)
             self._pq.write_table(table, row_group_size=max(1, table.num_rows))
-        elif self._csv is not None:
+            return
+        table = table.cast(self.schema)
+        if self._csv is not None:
             self._csv.write_table(rfc3339(table))
         else:
             self._write_jsonl(rfc3339(table))
@@ -76,7 +92,9 @@ class TableWriter:
                 self._sink.write(block)
 
     def close(self) -> None:
-        if self._pq is not None:
+        if self.fmt == "parquet":
+            if self._pq is None:
+                self._pq = pq.ParquetWriter(self.path, self.schema, compression="snappy", store_schema=False)
             self._pq.close()
         elif self._csv is not None:
             self._csv.close()
