@@ -105,7 +105,7 @@ def _dictionary(idx: np.ndarray, values: pa.Array, mask: np.ndarray | None = Non
     """A dictionary column over the distinct values a chunk uses: no per-row string copies, and
     the parquet writer takes the dictionary as it is instead of hashing every row again."""
     lo, hi = int(idx.min()), int(idx.max())
-    if hi - lo < 4 * len(idx):  # a dense range (a chunk's accounts): slice, no sort
+    if (hi - lo) * 8 < len(idx):  # a narrow range (a chunk's accounts): slice, no marking
         codes, dictionary = idx - lo, values.slice(lo, hi - lo + 1)
     else:  # mark what is used: linear, no sort
         present = np.zeros(len(values), bool)
