@@ -241,3 +241,10 @@ def test_campaigns_carry_the_signals_operators_cannot_avoid(baseline: Path) -> N
         JOIN truth USING (account_id) WHERE (ring_id IS NULL OR ring_id = '')
         AND ts BETWEEN '{release}'::TIMESTAMPTZ AND '{release}'::TIMESTAMPTZ + INTERVAL 24 HOUR""").fetchall()[0][0]
     assert legit_first_day < 0.15
+
+
+def test_a_rerun_in_another_format_replaces_the_old_tables(tmp_path: Path) -> None:
+    simulate(tmp_path, scale=TINY, seed=1, fmt="csv")
+    simulate(tmp_path, scale=TINY, seed=1, fmt="parquet")
+    tables = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".parquet") and p.name != "truth.csv")
+    assert tables == ["accounts.parquet", "payments.parquet", "proxies.parquet", "requests.parquet"]

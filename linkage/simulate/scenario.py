@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from linkage.simulate.payments import build_payments
 from linkage.simulate.population import Population, build_population
 from linkage.simulate.prompts import build_prompts
 from linkage.simulate.traffic import MODELS, Rows, build_infrastructure, legit_rows, ring_rows
-from linkage.simulate.writers import TableWriter, write_table
+from linkage.simulate.writers import FORMATS, TableWriter, write_table
 
 CHUNK_ROWS = 1_500_000
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -127,6 +127,10 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
         cfg = replace(cfg, raw_prompt_fraction=raw_prompt_fraction)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # a re-run in another format must not leave the old tables beside the new ones
+    for table in ("accounts", "requests", "payments", "proxies"):
+        for old_fmt in FORMATS:
+            (out / f"{table}.{old_fmt}").unlink(missing_ok=True)
     streams = np.random.SeedSequence(seed).spawn(8)
     rng = [np.random.default_rng(s) for s in streams]
     step = progress or (lambda *_: None)
@@ -220,7 +224,3 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
 
 def _iso(seconds: int) -> str:
     return np.datetime_as_string(np.datetime64(seconds, "s")) + "Z"
-
-
-def summary_dict(s: SimulationSummary) -> dict:
-    return asdict(s)
