@@ -114,12 +114,16 @@ def _file_hashes(out: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl.gz"])
-def test_same_seed_gives_byte_identical_files(tmp_path: Path, fmt: str) -> None:
+def test_same_seed_gives_byte_identical_files(tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # small chunks: several row groups, generated while the previous one is being written
+    monkeypatch.setattr("linkage.simulate.scenario.CHUNK_ROWS", 15_000)
     simulate(tmp_path / "a", scale=TINY, seed=3, fmt=fmt)
     simulate(tmp_path / "b", scale=TINY, seed=3, fmt=fmt)
     simulate(tmp_path / "c", scale=TINY, seed=4, fmt=fmt)
     a, b, c = (_file_hashes(tmp_path / x) for x in "abc")
     assert a == b
+    if fmt == "parquet":
+        assert pq.ParquetFile(tmp_path / "a" / "requests.parquet").metadata.num_row_groups > 3
     assert a[f"requests.{fmt}"] != c[f"requests.{fmt}"]
 
 
