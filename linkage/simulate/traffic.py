@@ -213,10 +213,16 @@ def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pro
         if not k:
             continue
         resi, dc, tpls = infra.op_resi[o], infra.op_dc[o], infra.op_templates[o]
-        window = rng.integers(0, 12, k)  # a session rotates through a dozen exits of each pool
-        r_ip = resi[(infra.sess_resi[s[m]] + window) % len(resi)]
-        d_ip = dc[(infra.sess_dc[s[m]] + window) % len(dc)]
-        ip[m] = np.where(rng.random(k) < 0.7, r_ip, d_ip)
+        # A session gets a dozen exits of each pool; an account holds one of them for the
+        # session (a "sticky" proxy session), and some requests rotate within the dozen.
+        # So batch-mates share exits in the same minutes, and each account sees many IPs
+        # over its life (one or two per session).
+        sa, ss = a[m], s[m]
+        sticky = (sa * 7 + ss * 3) % 12
+        window = np.where(rng.random(k) < 0.15, rng.integers(0, 12, k), sticky)
+        r_ip = resi[(infra.sess_resi[ss] + window) % len(resi)]
+        d_ip = dc[(infra.sess_dc[ss] + window) % len(dc)]
+        ip[m] = np.where((sa * 13 + ss * 5) % 10 < 7, r_ip, d_ip)
         drift = np.where(rng.random(k) < 0.3, rng.integers(0, 3, k), 0)
         tpl[m] = tpls[(infra.sess_tpl[s[m]] + drift) % len(tpls)]
 
