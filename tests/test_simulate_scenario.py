@@ -114,12 +114,16 @@ def _file_hashes(out: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl.gz"])
-def test_same_seed_gives_byte_identical_files(tmp_path: Path, fmt: str) -> None:
+def test_same_seed_gives_byte_identical_files(tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # small chunks: several row groups, generated while the previous one is being written
+    monkeypatch.setattr("linkage.simulate.scenario.CHUNK_ROWS", 15_000)
     simulate(tmp_path / "a", scale=TINY, seed=3, fmt=fmt)
     simulate(tmp_path / "b", scale=TINY, seed=3, fmt=fmt)
     simulate(tmp_path / "c", scale=TINY, seed=4, fmt=fmt)
     a, b, c = (_file_hashes(tmp_path / x) for x in "abc")
     assert a == b
+    if fmt == "parquet":
+        assert pq.ParquetFile(tmp_path / "a" / "requests.parquet").metadata.num_row_groups > 3
     assert a[f"requests.{fmt}"] != c[f"requests.{fmt}"]
 
 
@@ -203,3 +207,48 @@ def test_formats_round_trip_to_the_same_data(tmp_path: Path) -> None:
     assert len(set(digests.values())) == 1, digests
     # parquet timestamps are typed UTC columns
     assert str(pq.read_schema(tmp_path / "parquet" / "requests.parquet").field("ts").type) == "timestamp[us, tz=UTC]"
+
+
+def test_campaigns_carry_the_signals_operators_cannot_avoid(baseline: Path) -> None:
+    con = _con(baseline)
+    con.register("truth", con.sql(f"SELECT * FROM read_csv('{baseline / 'truth.csv'}', all_varchar=true)").to_arrow_table())
+    scenario = json.loads((baseline / "scenario.json").read_text())
+    release = scenario["model_release"]
+    for c in scenario["campaigns"]:
+        r = c["ring_id"]
+        # bursty creation: accounts fall in a few half-day windows, one or two per wave
+        windows = con.sql(f"""SELECT count(DISTINCT epoch(created_at)::BIGINT // 43200) FROM accounts
+                              JOIN truth USING (account_id) WHERE ring_id = '{r}'""").fetchall()[0][0]
+        assert windows <= 3 * c["waves"]
+        # the shift: nothing on the new model before the release, nearly all of it a day later
+        before, after = con.sql(f"""
+            SELECT avg(CASE WHEN model = '{scenario['new_model']}' THEN 1.0 ELSE 0 END)
+                     FILTER (WHERE ts < '{release}'::TIMESTAMPTZ),
+                   avg(CASE WHEN model = '{scenario['new_model']}' THEN 1.0 ELSE 0 END)
+                     FILTER (WHERE ts >= '{release}'::TIMESTAMPTZ + INTERVAL 24 HOUR)
+            FROM requests JOIN truth USING (account_id) WHERE ring_id = '{r}'""").fetchall()[0]
+        assert (before or 0.0) == 0.0 and after >= 0.9
+        # proxy rotation: every account uses many IPs
+        min_ips = con.sql(f"""SELECT min(n) FROM (SELECT count(DISTINCT ip) n FROM requests JOIN truth
+                              USING (account_id) WHERE ring_id = '{r}' GROUP BY account_id)""").fetchall()[0][0]
+        assert min_ips >= 5
+        # lockstep: most rows fall in 10-minute windows where several accounts of the ring fire
+        locked = con.sql(f"""
+            WITH w AS (SELECT epoch(ts)::BIGINT // 600 AS win, account_id FROM requests JOIN truth USING (account_id)
+                       WHERE ring_id = '{r}'),
+                 busy AS (SELECT win FROM w GROUP BY win HAVING count(DISTINCT account_id) >= 5)
+            SELECT avg(CASE WHEN win IN (SELECT win FROM busy) THEN 1.0 ELSE 0 END) FROM w""").fetchall()[0][0]
+        assert locked >= 0.8
+    # legit users adopt the new model slowly
+    legit_first_day = con.sql(f"""
+        SELECT avg(CASE WHEN model = '{scenario['new_model']}' THEN 1.0 ELSE 0 END) FROM requests
+        JOIN truth USING (account_id) WHERE (ring_id IS NULL OR ring_id = '')
+        AND ts BETWEEN '{release}'::TIMESTAMPTZ AND '{release}'::TIMESTAMPTZ + INTERVAL 24 HOUR""").fetchall()[0][0]
+    assert legit_first_day < 0.15
+
+
+def test_a_rerun_in_another_format_replaces_the_old_tables(tmp_path: Path) -> None:
+    simulate(tmp_path, scale=TINY, seed=1, fmt="csv")
+    simulate(tmp_path, scale=TINY, seed=1, fmt="parquet")
+    tables = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".parquet") and p.name != "truth.csv")
+    assert tables == ["accounts.parquet", "payments.parquet", "proxies.parquet", "requests.parquet"]

@@ -83,6 +83,8 @@ def build_config(scale: float, seed: int, variant: str = "baseline") -> Scenario
 
     def campaign(name: str, accounts: float, exchanges: float, **kw: object) -> CampaignSpec:
         n = _scaled(accounts, scale, 30)
+        # a small operator runs fewer creation waves: each wave still fills whole batches
+        kw["waves"] = max(2, min(int(kw["waves"]), n // 15))
         # a floor on volume per account too: an operator's account is always a heavy user
         return CampaignSpec(name=name, accounts=n, exchanges=max(n * 60, int(round(exchanges * scale))), **kw)
 

@@ -133,6 +133,9 @@ def build_population(cfg: ScenarioConfig, rng: np.random.Generator, first_sdk: i
     ua = rng.zipf(1.6, L) % first_sdk
     ua2 = np.where(rng.random(L) < 0.25, rng.integers(0, first_sdk, L), ua)
     ua = np.where(scripted, first_sdk + rng.integers(0, first_op_ua - first_sdk, L), ua)
+    # the operators' rare builds are not theirs alone: some QA rigs and old installs send them too
+    rare = rng.random(L) < 0.003
+    ua = np.where(rare, first_op_ua + rng.integers(0, 3, L), ua)
     p_vpn = np.where(rng.random(L) < 0.10, rng.uniform(0.3, 1.0, L), 0.0)
     p_mobile = np.where(rng.random(L) < 0.25, rng.uniform(0.05, 0.5, L), 0.0)
     p_proxy = np.where(rng.random(L) < cfg.legit_proxy_users, cfg.legit_proxy_share, 0.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from linkage.simulate.payments import build_payments
 from linkage.simulate.population import Population, build_population
 from linkage.simulate.prompts import build_prompts
 from linkage.simulate.traffic import MODELS, Rows, build_infrastructure, legit_rows, ring_rows
-from linkage.simulate.writers import TableWriter, write_table
+from linkage.simulate.writers import FORMATS, TableWriter, write_table
 
 CHUNK_ROWS = 1_500_000
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -80,26 +80,39 @@ class _RequestEncoder:
         self.with_fp = with_fp
 
     def encode(self, r: Rows, rng: np.random.Generator) -> pa.Table:
-        # int32 offsets sort much faster than int64 epochs; ties keep a fixed order (stable)
-        order = np.argsort((r.ts - C.epoch(C.SPAN_START)).astype(np.int32), kind="stable")
+        # int32 offsets sort much faster than int64 epochs; the sort is deterministic for equal input
+        order = np.argsort((r.ts - C.epoch(C.SPAN_START)).astype(np.int32))
         n = len(order)
         raw = rng.random(n) < self.raw_fraction
         pid = r.prompt[order]
         text_idx = self.bank.raw_text_index(pid, rng)
         prompt = pc.take(self.bank.texts, pa.array(text_idx, mask=~raw))
-        fp = pc.take(self.bank.fingerprints, pa.array(pid, mask=raw)) if self.with_fp \
-            else pa.nulls(n, pa.string())
+        fp = _dictionary(pid, self.bank.fingerprints, mask=raw) if self.with_fp else pa.nulls(n, pa.string())
         return pa.table({
             "ts": _ts(r.ts[order]),
-            "account_id": pc.take(self.ids, pa.array(r.acct[order])),
-            "ip": pc.take(self.ips, pa.array(r.ip[order])),
+            "account_id": _dictionary(r.acct[order], self.ids),
+            "ip": _dictionary(r.ip[order], self.ips),
             "prompt": prompt,
             "prompt_fingerprint": fp,
-            "user_agent": pc.take(self.uas, pa.array(r.ua[order])),
-            "model": pc.take(self.models, pa.array(r.model[order])),
+            "user_agent": pa.DictionaryArray.from_arrays(pa.array(r.ua[order].astype(np.int32)), self.uas),
+            "model": pa.DictionaryArray.from_arrays(pa.array(r.model[order].astype(np.int32)), self.models),
             "tokens_in": pa.array(r.tokens_in[order].astype(np.int32)),
             "tokens_out": pa.array(r.tokens_out[order].astype(np.int32)),
-        }, schema=REQUEST_SCHEMA)
+        })
+
+
+def _dictionary(idx: np.ndarray, values: pa.Array, mask: np.ndarray | None = None) -> pa.DictionaryArray:
+    """A dictionary column over the distinct values a chunk uses: no per-row string copies, and
+    the parquet writer takes the dictionary as it is instead of hashing every row again."""
+    lo, hi = int(idx.min()), int(idx.max())
+    if (hi - lo) * 8 < len(idx):  # a narrow range (a chunk's accounts): slice, no marking
+        codes, dictionary = idx - lo, values.slice(lo, hi - lo + 1)
+    else:  # mark what is used: linear, no sort
+        present = np.zeros(len(values), bool)
+        present[idx] = True
+        codes = (np.cumsum(present) - 1)[idx]
+        dictionary = pc.take(values, pa.array(np.flatnonzero(present)))
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=mask), dictionary)
 
 
 def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "baseline", fmt: str = "parquet",
@@ -114,6 +127,10 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
         cfg = replace(cfg, raw_prompt_fraction=raw_prompt_fraction)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # a re-run in another format must not leave the old tables beside the new ones
+    for table in ("accounts", "requests", "payments", "proxies"):
+        for old_fmt in FORMATS:
+            (out / f"{table}.{old_fmt}").unlink(missing_ok=True)
     streams = np.random.SeedSequence(seed).spawn(8)
     rng = [np.random.default_rng(s) for s in streams]
     step = progress or (lambda *_: None)
@@ -207,7 +224,3 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
 
 def _iso(seconds: int) -> str:
     return np.datetime_as_string(np.datetime64(seconds, "s")) + "Z"
-
-
-def summary_dict(s: SimulationSummary) -> dict:
-    return asdict(s)

@@ -164,22 +164,23 @@ def legit_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pr
     p1 = pop.p_vpn[a]
     p2 = p1 + pop.p_mobile[a]
     p3 = p2 + pop.p_proxy[a]
-    ip = np.select(
-        [u < p1, u < p2, u < p3],
-        [infra.vpn[rng.choice(len(infra.vpn), size=n, p=infra.vpn_p)],
-         infra.cgnat[rng.choice(len(infra.cgnat), size=n, p=infra.cgnat_p)],
-         infra.public_pools[rng.integers(0, len(infra.public_pools), n)]],
-        place)
+    ip = place
+    m = u < p1
+    ip[m] = infra.vpn[rng.choice(len(infra.vpn), size=int(m.sum()), p=infra.vpn_p)]
+    m = (u >= p1) & (u < p2)
+    ip[m] = infra.cgnat[rng.choice(len(infra.cgnat), size=int(m.sum()), p=infra.cgnat_p)]
+    m = (u >= p2) & (u < p3)
+    ip[m] = infra.public_pools[rng.integers(0, len(infra.public_pools), int(m.sum()))]
 
     # what: everyday prompts, popular phrasings, own words; integrations their own template
     generic, popular, free, integ = (bank.segments[k] for k in ("generic", "popular", "free", "integrator"))
     v = rng.random(n)
     own = pop.free_start[a] + (rng.random(n) * np.maximum(1, pop.free_count[a])).astype(np.int64)
-    prompt = np.select(
-        [v < 0.35, v < 0.50],
-        [generic[rng.choice(len(generic), size=n, p=_zipf_p(len(generic), 1.1))],
-         popular[rng.choice(len(popular), size=n, p=_zipf_p(len(popular), 1.05))]],
-        free[np.minimum(own, len(free) - 1)])
+    prompt = free[np.minimum(own, len(free) - 1)]
+    m = v < 0.35
+    prompt[m] = generic[rng.choice(len(generic), size=int(m.sum()), p=_zipf_p(len(generic), 1.1))]
+    m = (v >= 0.35) & (v < 0.50)
+    prompt[m] = popular[rng.choice(len(popular), size=int(m.sum()), p=_zipf_p(len(popular), 1.05))]
     private = pop.private_prompt[a]
     prompt = np.where((private >= 0) & (rng.random(n) < 0.85), integ[np.maximum(private, 0)], prompt)
 
@@ -212,10 +213,16 @@ def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pro
         if not k:
             continue
         resi, dc, tpls = infra.op_resi[o], infra.op_dc[o], infra.op_templates[o]
-        window = rng.integers(0, 12, k)  # a session rotates through a dozen exits of each pool
-        r_ip = resi[(infra.sess_resi[s[m]] + window) % len(resi)]
-        d_ip = dc[(infra.sess_dc[s[m]] + window) % len(dc)]
-        ip[m] = np.where(rng.random(k) < 0.7, r_ip, d_ip)
+        # A session gets a dozen exits of each pool; an account holds one of them for the
+        # session (a "sticky" proxy session), and some requests rotate within the dozen.
+        # So batch-mates share exits in the same minutes, and each account sees many IPs
+        # over its life (one or two per session).
+        sa, ss = a[m], s[m]
+        sticky = (sa * 7 + ss * 3) % 12
+        window = np.where(rng.random(k) < 0.15, rng.integers(0, 12, k), sticky)
+        r_ip = resi[(infra.sess_resi[ss] + window) % len(resi)]
+        d_ip = dc[(infra.sess_dc[ss] + window) % len(dc)]
+        ip[m] = np.where((sa * 13 + ss * 5) % 10 < 7, r_ip, d_ip)
         drift = np.where(rng.random(k) < 0.3, rng.integers(0, 3, k), 0)
         tpl[m] = tpls[(infra.sess_tpl[s[m]] + drift) % len(tpls)]
 
