@@ -108,3 +108,16 @@ class GraphStore(ABC):
 
     @abstractmethod
     def ring_changes(self, run_id: str | None = None) -> list[RingChange]: ...
+
+    # ---- detection side, appended for issue #3 --------------------------------
+    @abstractmethod
+    def lockstep_pairs(self, neighbours: int, max_group: int, min_windows: int) -> pa.Table:
+        """Pairs of accounts seen on the same artifact in the same short window, repeatedly.
+
+        Within each (kind, artifact, window) group of 2..max_group accounts, accounts are
+        ordered by a stable hash of their id and each is paired with the next `neighbours`
+        (so a group of n gives at most n*neighbours pairs, never n²; the stable order makes
+        the same two accounts adjacent again whenever they act together again). Returns
+        account_a < account_b, windows (distinct windows they were paired in), kinds (list
+        of co_window kinds), keeping pairs with windows >= min_windows.
+        """

@@ -251,6 +251,32 @@ class EmbeddedStore(GraphStore):
         return [RingChange(run_id=r[0], ring_id=r[1], change=r[2], detail=json.loads(r[3]))
                 for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
 
+    # ---- detection side, appended for issue #3 --------------------------------
+    def lockstep_pairs(self, neighbours: int, max_group: int, min_windows: int) -> pa.Table:
+        m, g, w = int(neighbours), int(max_group), int(min_windows)
+        sql = f"""
+            WITH sizes AS (
+                SELECT kind, artifact, window_start FROM co_window
+                GROUP BY ALL HAVING count(*) BETWEEN 2 AND {g}),
+            ranked AS (
+                SELECT c.kind, c.artifact, c.window_start, c.account_id,
+                       row_number() OVER (PARTITION BY c.kind, c.artifact, c.window_start
+                                          ORDER BY hash(c.account_id), c.account_id) AS rn
+                FROM co_window c SEMI JOIN sizes s
+                  ON c.kind = s.kind AND c.artifact = s.artifact AND c.window_start = s.window_start)
+            SELECT least(a.account_id, b.account_id) AS account_a,
+                   greatest(a.account_id, b.account_id) AS account_b,
+                   count(DISTINCT a.window_start)::BIGINT AS windows,
+                   list(DISTINCT a.kind ORDER BY a.kind) AS kinds
+            FROM ranked a JOIN ranked b
+              ON a.kind = b.kind AND a.artifact = b.artifact AND a.window_start = b.window_start
+             AND b.rn > a.rn AND b.rn <= a.rn + {m}
+            GROUP BY ALL HAVING count(DISTINCT a.window_start) >= {w}
+            ORDER BY account_a, account_b"""
+        with self.timed("lockstep_pairs", sql):
+            return self.con.sql(sql).to_arrow_table()
+
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
