@@ -1,0 +1,139 @@
+"""`detect`: the whole run, from the store's evidence to saved, scored, identified rings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from linkage.detect.communities import communities
+from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
+from linkage.detect.ring_identity import match_rings
+from linkage.detect.scoring import TARGETED, score_communities
+from linkage.detect.similarity import similarity
+from linkage.detect.specificity import specificity
+from linkage.detect.temporal import activity, lockstep
+from linkage.settings import Settings
+from linkage.store.base import GraphStore
+from linkage.store.models import DetectionResult, DetectionRun, Ring, RingArtifact, RingChange, RingMember
+
+STEPS = ("load", "specificity", "lockstep", "activity", "similarity", "communities", "scoring", "save")
+TOP_ARTIFACTS = 25
+Progress = Callable[[str], None]
+
+
+def _capability_mask(store: GraphStore, links) -> np.ndarray:
+    """Per artifact: is it a prompt template aimed at reasoning, coding or tool use?"""
+    fp = store.read_table("prompt_fingerprint", ["fingerprint", "capability"])
+    targeted = fp.filter(pc.is_in(fp["capability"], value_set=pa.array(TARGETED)))
+    names = set(targeted["fingerprint"].to_pylist())
+    prompt = KINDS.index("prompt")
+    return np.array([k == prompt and v in names
+                     for k, v in zip(links.artifact_kind, links.artifact_value)], bool)
+
+
+def _params(settings: Settings) -> dict[str, object]:
+    keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
+            "min_kinds", "min_edge_weight", "lockstep_min_windows", "lockstep_max_group", "resolution",
+            "min_ring_size", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist")
+    return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
+            for k in keys}
+
+
+def detect(store: GraphStore, settings: Settings, progress: Progress | None = None) -> DetectionResult:
+    """Find, score and identify rings; save the run with `store.save_detection` and return it."""
+    step = progress or (lambda name: None)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def mark(name: str, since: float) -> float:
+        timings[name] = round(time.perf_counter() - since, 3)
+        step(name)
+        return time.perf_counter()
+
+    t = time.perf_counter()
+    links = load_links(store, read_allowlist(settings.allowlist))
+    index = links.account_index()
+    created = account_created(store, index, links.n_accounts)
+    t = mark("load", t)
+    spec = specificity(links, settings)
+    t = mark("specificity", t)
+    lock = lockstep(store, index, settings.neighbours, settings.lockstep_max_group,
+                    settings.lockstep_min_windows)
+    t = mark("lockstep", t)
+    act = activity(store, index, links.n_accounts, settings.model_release)
+    t = mark("activity", t)
+    pw, linked = similarity(links, spec, lock, settings)
+    t = mark("similarity", t)
+    combined = pw.combined
+    labels = communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
+                         settings.resolution, settings.seed, settings.min_ring_size)
+    t = mark("communities", t)
+    scores = score_communities(labels, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
+                               created, act, _capability_mask(store, links), settings.burst_minutes * 60)
+    reported = [i for i, s in enumerate(scores) if s["score"] >= settings.ring_threshold]
+    member_lists = _members(labels, links.account_ids, reported)
+    t = mark("scoring", t)
+
+    run_id = "run_" + started.strftime("%Y%m%dT%H%M%S%f") + "_" + xxhash.xxh3_64_hexdigest(
+        str(time.time_ns()).encode())[:6]
+    previous = {r.ring_id: set(r.members) for r in store.rings(include_dissolved=False)}
+    assignments, ending = match_rings(member_lists, previous)
+    prev_created = {r.ring_id: r.created_run for r in store.rings(include_dissolved=True, with_members=False)}
+    rings, members, changes = [], [], []
+    for label, mem, asg in zip(reported, member_lists, assignments):
+        s = dict(scores[label])
+        score = s.pop("score")
+        rings.append(Ring(ring_id=asg.ring_id, score=score, components=s, size=len(mem), status="active",
+                          created_run=prev_created.get(asg.ring_id, run_id), updated_run=run_id,
+                          members=mem, artifacts=_ring_artifacts(label, labels, links, spec)))
+        members += [RingMember(account_id=a, ring_id=asg.ring_id, score=score, since=started) for a in mem]
+        changes.append(RingChange(run_id=run_id, ring_id=asg.ring_id, change=asg.change, detail=asg.detail))
+    old = {r.ring_id: r for r in store.rings(include_dissolved=False, with_members=False)}
+    for rid, change, detail in ending:
+        o = old[rid]
+        rings.append(Ring(ring_id=rid, score=o.score, components=o.components, size=0, status="dissolved",
+                          created_run=o.created_run, updated_run=run_id))
+        changes.append(RingChange(run_id=run_id, ring_id=rid, change=change, detail=detail))
+    timings["total"] = round(time.perf_counter() - t0, 3)
+    counts = {"accounts": links.n_accounts, "links": int(len(links.account)),
+              "artifacts": links.n_artifacts, "candidate_pairs": int(len(pw.a)),
+              "linked_pairs": int(linked.sum()), "lockstep_pairs": int(len(lock[0])),
+              "communities": len(scores), "rings": len(reported), "flagged_accounts": len(members),
+              **{f"ms_{k}": int(v * 1000) for k, v in timings.items()}}
+    finished = datetime.now(timezone.utc)
+    run = DetectionRun(run_id=run_id, started_at=started, finished_at=finished,
+                       duration_s=round(time.perf_counter() - t0, 3), params=_params(settings), counts=counts)
+    result = DetectionResult(run=run, rings=rings, members=members, changes=changes)
+    store.save_detection(result)
+    mark("save", t)
+    return result
+
+
+def _members(labels: np.ndarray, account_ids: np.ndarray, reported: list[int]) -> list[list[str]]:
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    out = []
+    for lab in reported:
+        lo, hi = np.searchsorted(sorted_labels, [lab, lab + 1])
+        out.append(sorted(account_ids[order[lo:hi]].tolist()))
+    return out
+
+
+def _ring_artifacts(label: int, labels: np.ndarray, links, spec) -> list[RingArtifact]:
+    """Artifacts ≥2 members share, most specific first, with member counts."""
+    mine = labels[links.account] == label
+    arts, counts = np.unique(links.artifact[mine], return_counts=True)
+    keep = counts >= 2
+    arts, counts = arts[keep], counts[keep]
+    # rank by how specific the artifact is to this ring: base specificity, then member count
+    order = np.lexsort((-counts, -spec.value[arts]))[:TOP_ARTIFACTS]
+    return [RingArtifact(kind=KINDS[links.artifact_kind[a]], artifact=str(links.artifact_value[a]),
+                         specificity=round(float(spec.value[a]), 4), members=int(c))
+            for a, c in zip(arts[order], counts[order])]
