@@ -58,12 +58,16 @@ class Settings(BaseSettings):
     min_kinds: int = Field(
         default=2, description="Independent evidence families a pair needs to be linked")
     min_edge_weight: float = Field(default=0.6, description="Minimum combined weight of a linked pair")
+    min_corroboration: float = Field(
+        default=0.5, description="Weight a linked pair needs from families other than its strongest")
     lockstep_min_windows: int = Field(
         default=3, description="Shared short windows before two accounts count as in lockstep")
     lockstep_max_group: int = Field(
         default=5000, description="Windows with more accounts than this on one artifact are ignored")
     resolution: float = Field(default=0.1, description="Leiden resolution (RB configuration model)")
     min_ring_size: int = Field(default=3, description="Smallest community reported as a ring")
+    min_tie: float = Field(
+        default=0.25, description="Members tied to their community below this share of its median member are dropped")
     burst_minutes: int = Field(
         default=60, description="Accounts created within this many minutes of another member are a burst")
 

@@ -39,8 +39,8 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
-            "min_kinds", "min_edge_weight", "lockstep_min_windows", "lockstep_max_group", "resolution",
-            "min_ring_size", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist")
+            "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_max_group", "resolution",
+            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
             for k in keys}
 
@@ -73,7 +73,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     t = mark("similarity", t)
     combined = pw.combined
     labels = communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
-                         settings.resolution, settings.seed, settings.min_ring_size)
+                         settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
     t = mark("communities", t)
     scores = score_communities(labels, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
                                created, act, _capability_mask(store, links), settings.burst_minutes * 60)

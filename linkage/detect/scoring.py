@@ -6,10 +6,10 @@ Each component is in [0, 1]; the score is their weighted mean (`WEIGHTS`).
 - exclusivity: of the artifacts ≥2 members share, how much of their use is inside
   the community (member-weighted);
 - template_concentration: share of members' prompt traffic on templates that ≥10%
-  (and ≥3) of members send and that are mostly sent by members;
+  (and ≥3) of members send and that are mostly sent by members of candidate rings;
 - capability_targeting: of that templated traffic, the share aimed at reasoning,
   coding or tool use;
-- synchrony: share of members in lockstep with another member;
+- synchrony: share of members in lockstep with another member on a prompt;
 - creation_burst: share of members created within `burst_minutes` of another member;
 - volume: members' median requests against the population median (10× → 1);
 - release_shift: members' share of new-model traffic within 24 h of a release, above
@@ -24,7 +24,7 @@ import numpy as np
 
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.similarity import KIND_MIN, PairWeights
-from linkage.detect.specificity import FAMILIES
+from linkage.detect.specificity import FAMILIES, TIMING
 from linkage.detect.temporal import Activity
 
 WEIGHTS = {
@@ -42,7 +42,7 @@ def _per_label_mean(labels: np.ndarray, values: np.ndarray, n_labels: int) -> np
 
 
 def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: PairWeights,
-                      linked: np.ndarray, lock: tuple[np.ndarray, np.ndarray, np.ndarray],
+                      linked: np.ndarray, lock: tuple[np.ndarray, ...],
                       lock_min_windows: int, created: np.ndarray, act: Activity,
                       capability: np.ndarray, burst_seconds: int) -> list[dict[str, float]]:
     """Components per community label 0..L-1 (see module doc)."""
@@ -80,7 +80,10 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     # template concentration and capability targeting (by request counts)
     is_prompt = links.artifact_kind[l_art] == PROMPT
     need = np.maximum(3, 0.1 * size)
-    templ = (c >= need[uk_lab]) & (c / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == PROMPT)
+    # a ring's template is mostly sent by candidate-ring members (of this or a sibling
+    # community: a big operator may come out as several communities), not by the crowd
+    in_any = np.bincount(links.artifact[member_link], minlength=n_art)
+    templ = (c >= need[uk_lab]) & (in_any[uk_art] / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == PROMPT)
     link_templ = templ[inv] & is_prompt
     total = np.bincount(l_lab[is_prompt], weights=l_cnt[is_prompt], minlength=n_labels)
     on_t = np.bincount(l_lab[link_templ], weights=l_cnt[link_templ], minlength=n_labels)
@@ -90,8 +93,8 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     comps["capability_targeting"] = np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0)
 
     # synchrony: members in lockstep with another member
-    la, lb, win = lock
-    ok = (win >= lock_min_windows) & (labels[la] >= 0) & (labels[la] == labels[lb])
+    la, lb, win, fam = lock
+    ok = (win >= lock_min_windows) & (fam == TIMING) & (labels[la] >= 0) & (labels[la] == labels[lb])
     in_lock = np.zeros(len(labels), float)
     in_lock[la[ok]] = 1.0
     in_lock[lb[ok]] = 1.0

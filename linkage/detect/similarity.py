@@ -7,9 +7,10 @@ Candidate pairs come from each artifact's accounts ordered by first use:
   so an artifact with n accounts yields about n·neighbours pairs, never n².
 Each pair accumulates, per evidence family, the specificity of what it shares
 (capped at 1). Lockstep pairs add the `timing` family. A pair is linked only when
-at least `min_kinds` families agree and their sum reaches `min_edge_weight`:
-several independent kinds of evidence outweigh one strong kind, and an IP or a
-proxy alone never links. Finally each account keeps its `top_k` strongest links.
+at least `min_kinds` families agree, their sum reaches `min_edge_weight`, and the
+families other than the strongest add at least `min_corroboration`: several
+independent kinds of evidence outweigh one strong kind, and an IP or a proxy
+alone (or with a trace of anything else) never links. Finally each account keeps its `top_k` strongest links.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linkage.detect.inputs import Links
-from linkage.detect.specificity import FAMILIES, TIMING, Specificity
+from linkage.detect.specificity import FAMILIES, Specificity
 from linkage.settings import Settings
 
 KIND_MIN = 0.05  # a family "agrees" on a pair when its weight reaches this
@@ -111,20 +112,23 @@ def top_k(a: np.ndarray, b: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
     return keep
 
 
-def similarity(links: Links, spec: Specificity, lock: tuple[np.ndarray, np.ndarray, np.ndarray],
+def similarity(links: Links, spec: Specificity, lock: tuple[np.ndarray, ...],
                settings: Settings) -> tuple[PairWeights, np.ndarray]:
     """All candidate pairs with family weights, and the mask of pairs linked in the graph."""
     a, b, fam, w = artifact_pairs(links, spec, settings)
-    la, lb, windows = lock
+    la, lb, windows, lfam = lock
     lw = lockstep_weight(windows, settings.lockstep_min_windows)
     pw = pair_weights(
         links.n_accounts,
         np.concatenate([a, la]), np.concatenate([b, lb]),
-        np.concatenate([fam, np.full(len(la), TIMING, np.int64)]),
+        np.concatenate([fam, lfam]),
         np.concatenate([w, lw]),
     )
     combined = pw.combined
-    linked = (pw.kinds >= settings.min_kinds) & (combined >= settings.min_edge_weight)
+    # corroboration: what the other families add beyond the single strongest one
+    corroboration = combined - pw.w.max(axis=1)
+    linked = ((pw.kinds >= settings.min_kinds) & (combined >= settings.min_edge_weight)
+              & (corroboration >= settings.min_corroboration))
     idx = np.nonzero(linked)[0]
     kept = top_k(pw.a[idx], pw.b[idx], combined[idx], settings.top_k)
     mask = np.zeros(len(pw.a), bool)

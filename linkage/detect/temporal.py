@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from linkage.detect.specificity import FAMILIES, TIMING
 from linkage.store.base import GraphStore
 
 DAY = 86_400
@@ -30,20 +31,26 @@ class Activity:
 
 
 def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
-             min_windows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lockstep pairs as (a, b, windows) account-code arrays."""
+             min_windows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lockstep pairs as (a, b, windows, family) arrays.
+
+    Acting together on the same prompt is the `timing` family; on the same IP it is
+    more of the `network` family (a busy proxy exit puts strangers in one window).
+    """
     tbl = store.lockstep_pairs(neighbours, max_group, min_windows)
     if tbl.num_rows == 0:
         empty = np.zeros(0, np.int64)
-        return empty, empty, empty
+        return empty, empty, empty, empty
     ids = pa.array(list(index.keys()), pa.string())
     codes = np.array(list(index.values()), dtype=np.int64)
-    a = pc.index_in(tbl["account_a"], value_set=ids).to_numpy(zero_copy_only=False)
-    b = pc.index_in(tbl["account_b"], value_set=ids).to_numpy(zero_copy_only=False)
-    ok = ~(np.isnan(a.astype(float)) | np.isnan(b.astype(float)))
-    a = codes[a[ok].astype(np.int64)]
-    b = codes[b[ok].astype(np.int64)]
-    return a, b, tbl["windows"].to_numpy()[ok].astype(np.int64)
+    a = pc.index_in(tbl["account_a"], value_set=ids)
+    b = pc.index_in(tbl["account_b"], value_set=ids)
+    ok = (pc.is_valid(a).to_numpy(zero_copy_only=False) & pc.is_valid(b).to_numpy(zero_copy_only=False))
+    a = codes[pc.fill_null(a, 0).to_numpy()[ok]]
+    b = codes[pc.fill_null(b, 0).to_numpy()[ok]]
+    kind = tbl["kind"].to_numpy(zero_copy_only=False)[ok]
+    family = np.where(kind == "ip", FAMILIES.index("network"), TIMING).astype(np.int64)
+    return a, b, tbl["windows"].to_numpy()[ok].astype(np.int64), family
 
 
 def _releases(hours: np.ndarray, models: np.ndarray, model_names: list[str],

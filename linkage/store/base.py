@@ -118,6 +118,6 @@ class GraphStore(ABC):
         ordered by a stable hash of their id and each is paired with the next `neighbours`
         (so a group of n gives at most n*neighbours pairs, never n²; the stable order makes
         the same two accounts adjacent again whenever they act together again). Returns
-        account_a < account_b, windows (distinct windows they were paired in), kinds (list
-        of co_window kinds), keeping pairs with windows >= min_windows.
+        account_a < account_b, kind (the co_window kind: ip or prompt), windows (distinct
+        windows they were paired in on that kind), keeping rows with windows >= min_windows.
         """

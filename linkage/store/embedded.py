@@ -266,13 +266,12 @@ class EmbeddedStore(GraphStore):
                   ON c.kind = s.kind AND c.artifact = s.artifact AND c.window_start = s.window_start)
             SELECT least(a.account_id, b.account_id) AS account_a,
                    greatest(a.account_id, b.account_id) AS account_b,
-                   count(DISTINCT a.window_start)::BIGINT AS windows,
-                   list(DISTINCT a.kind ORDER BY a.kind) AS kinds
+                   a.kind AS kind, count(DISTINCT a.window_start)::BIGINT AS windows
             FROM ranked a JOIN ranked b
               ON a.kind = b.kind AND a.artifact = b.artifact AND a.window_start = b.window_start
              AND b.rn > a.rn AND b.rn <= a.rn + {m}
             GROUP BY ALL HAVING count(DISTINCT a.window_start) >= {w}
-            ORDER BY account_a, account_b"""
+            ORDER BY account_a, account_b, kind"""
         with self.timed("lockstep_pairs", sql):
             return self.con.sql(sql).to_arrow_table()
 
