@@ -54,12 +54,16 @@ class GraphBuilder:
     # ---- composites ----------------------------------------------------------
     def ring(self, name: str, n: int, *, cards: int = 2, templates: int = 3, pool: list[str] | None = None,
              lockstep: bool = True, release_shift: bool = True, created: datetime | None = None,
-             domain: str | None = None, payment: bool = True, ips_per_account: int = 3) -> list[str]:
-        """An operator ring: burst-created, templated prompts, shared cards, a proxy pool, lockstep."""
+             domain: str | None = None, payment: bool = True, ips_per_account: int = 3, start: int = 0,
+             pool_size: int | None = None) -> list[str]:
+        """An operator ring: burst-created, templated prompts, shared cards, a proxy pool, lockstep.
+
+        `start` adds members numbered from there (a ring recruiting more accounts later)."""
         created = created or T0 - timedelta(days=3)
-        accs = [f"{name}-{i:03d}" for i in range(n)]
-        pool = pool if pool is not None else [f"10.{hash(name) % 200}.0.{i}" for i in range(max(4, n // 2))]
-        for i, acc in enumerate(accs):
+        accs = [f"{name}-{i:03d}" for i in range(start, start + n)]
+        net = sum(map(ord, name)) % 200  # stable across processes, unlike hash()
+        pool = pool if pool is not None else [f"10.{net}.0.{i}" for i in range(pool_size or max(4, n // 2))]
+        for i, acc in zip(range(start, start + n), accs):
             self.account(acc, created + timedelta(minutes=i % 10), domain or f"{name}-mail.example")
             first = T0 + timedelta(minutes=i)
             if payment:
