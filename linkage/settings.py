@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     model_release: str | None = Field(
         default=None, description="RFC 3339 time of a model release, for the traffic-shift signal"
     )
-    ring_threshold: float = Field(default=0.5, description="Minimum score to report a community as a ring")
+    ring_threshold: float = Field(default=0.6, description="Minimum score to report a community as a ring")
     seed: int = Field(default=42, description="Seed for community detection")
     # ---- detection (issue #3); see linkage/detect/*.py for how each is used ----
     top_k: int = Field(default=10, description="Strongest neighbours kept per account in the similarity graph")
@@ -64,7 +64,9 @@ class Settings(BaseSettings):
         default=3, description="Shared short windows before two accounts count as in lockstep")
     lockstep_max_group: int = Field(
         default=5000, description="Windows with more accounts than this on one artifact are ignored")
-    resolution: float = Field(default=0.1, description="Leiden resolution (RB configuration model)")
+    resolution: float = Field(default=0.5, description="Leiden resolution (RB configuration model)")
+    merge_ratio: float = Field(
+        default=0.02, description="Ring-scored fragments merge when their links reach this share of the smaller")
     min_ring_size: int = Field(default=3, description="Smallest community reported as a ring")
     min_tie: float = Field(
         default=0.25, description="Members tied to their community below this share of its median member are dropped")

@@ -89,3 +89,40 @@ def communities(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, resolution:
                 labels[sub_members] = next_label
                 next_label += 1
     return peel(labels, a, b, w, min_tie, min_size)
+
+
+def merge_fragments(labels: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray,
+                    is_ring: np.ndarray, min_ratio: float) -> np.ndarray:
+    """Re-join ring-scored fragments of one operator that Leiden cut apart.
+
+    Two communities that both score as rings merge when the weight of the links between
+    them reaches `min_ratio` of the smaller one's total link weight (union-find, so
+    chains of fragments become one ring). Look-alike communities never merge, and two
+    operators whose only ties are a few shared proxy exits stay apart.
+    """
+    la, lb = labels[a], labels[b]
+    both = (la >= 0) & (lb >= 0)
+    ends = np.r_[la[both], lb[both]]
+    vol = np.bincount(ends, weights=np.r_[w[both], w[both]], minlength=len(is_ring))
+    cross = both & (la != lb)
+    x, y = np.minimum(la, lb)[cross], np.maximum(la, lb)[cross]
+    n = len(is_ring)
+    keys, inv = np.unique(x * n + y, return_inverse=True)
+    between = np.bincount(inv, weights=w[cross])
+    kx, ky = keys // n, keys % n
+    ok = is_ring[kx] & is_ring[ky] & (between >= min_ratio * np.minimum(vol[kx], vol[ky]))
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(kx[ok].tolist(), ky[ok].tolist()):
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    root = np.array([find(i) for i in range(n)], np.int64)
+    _, dense = np.unique(root, return_inverse=True)
+    return np.where(labels >= 0, dense[np.maximum(labels, 0)], -1)

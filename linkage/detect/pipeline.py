@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-from linkage.detect.communities import communities
+from linkage.detect.communities import communities, merge_fragments, peel
 from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
 from linkage.detect.ring_identity import match_rings
 from linkage.detect.scoring import TARGETED, score_communities
@@ -39,7 +39,7 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
-            "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_max_group", "resolution",
+            "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_max_group", "resolution", "merge_ratio",
             "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
             for k in keys}
@@ -75,8 +75,21 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     labels = communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
                          settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
     t = mark("communities", t)
-    scores = score_communities(labels, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
-                               created, act, _capability_mask(store, links), settings.burst_minutes * 60)
+    capability = _capability_mask(store, links)
+
+    def score(lab: np.ndarray) -> list[dict[str, float]]:
+        return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
+                                 created, act, capability, settings.burst_minutes * 60)
+
+    scores = score(labels)
+    is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
+    if is_ring.sum() > 1:
+        merged = merge_fragments(labels, pw.a[linked], pw.b[linked], combined[linked], is_ring,
+                                 settings.merge_ratio)
+        if merged.max() < labels.max():  # re-peel: a bigger ring has a higher median tie
+            labels = peel(merged, pw.a[linked], pw.b[linked], combined[linked], settings.min_tie,
+                          settings.min_ring_size)
+            scores = score(labels)
     reported = [i for i, s in enumerate(scores) if s["score"] >= settings.ring_threshold]
     member_lists = _members(labels, links.account_ids, reported)
     t = mark("scoring", t)
