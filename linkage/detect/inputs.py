@@ -76,22 +76,23 @@ def load_links(store: GraphStore, allowlist: set[tuple[str, str]]) -> Links:
     acc = pc.index_in(table["account_id"], value_set=pa.array(account_ids.tolist(), pa.string()))
     acc = pc.fill_null(acc, -1).to_numpy().astype(np.int64)
 
-    kind_col = pc.index_in(table["kind"], value_set=pa.array(KINDS)).to_numpy(zero_copy_only=False)
-    kind_col = np.nan_to_num(kind_col.astype(float), nan=-1).astype(np.int64)
-    # artifact identity is (kind, value): join kind code into the key
+    kind_col = pc.fill_null(pc.index_in(table["kind"], value_set=pa.array(KINDS)), -1).to_numpy()
+    kind_col = kind_col.astype(np.int64)
+    # artifact identity is (kind, value); codes in sorted key order, so they are deterministic
     key = pc.binary_join_element_wise(pc.cast(table["kind"], pa.string()),
                                       pc.cast(table["artifact"], pa.string()), "\x1f")
     uniq = pc.unique(key)
-    order = np.argsort(np.array(uniq.to_pylist(), dtype=object), kind="stable")
-    uniq = uniq.take(pa.array(order))
+    uniq = uniq.take(pc.array_sort_indices(uniq))
     art = pc.index_in(key, value_set=uniq).to_numpy().astype(np.int64)
-    split = [s.split("\x1f", 1) for s in uniq.to_pylist()]
-    artifact_kind = np.array([KINDS.index(k) if k in KINDS else -1 for k, _ in split], dtype=np.int8)
-    artifact_value = np.array([v for _, v in split], dtype=object)
-
+    _, first = np.unique(art, return_index=True)  # one row per artifact code, in code order
+    artifact_kind = kind_col[first].astype(np.int8)
+    artifact_value = table["artifact"].take(pa.array(first)).combine_chunks().cast(pa.string())
+    artifact_value = artifact_value.to_numpy(zero_copy_only=False)
     keep = (acc >= 0) & (kind_col >= 0)
     if allowlist:
-        banned = np.array([(KINDS[k], v) in allowlist for k, v in zip(artifact_kind, artifact_value)])
+        banned = np.zeros(len(artifact_value), bool)
+        for kind, value in allowlist:
+            banned |= (artifact_kind == KINDS.index(kind)) & (artifact_value == value)
         keep &= ~banned[art]
     count = pc.fill_null(table["count"], 1).to_numpy().astype(np.int64)
     first = _epoch_seconds(table["first_seen"])

@@ -30,11 +30,9 @@ Progress = Callable[[str], None]
 def _capability_mask(store: GraphStore, links) -> np.ndarray:
     """Per artifact: is it a prompt template aimed at reasoning, coding or tool use?"""
     fp = store.read_table("prompt_fingerprint", ["fingerprint", "capability"])
-    targeted = fp.filter(pc.is_in(fp["capability"], value_set=pa.array(TARGETED)))
-    names = set(targeted["fingerprint"].to_pylist())
-    prompt = KINDS.index("prompt")
-    return np.array([k == prompt and v in names
-                     for k, v in zip(links.artifact_kind, links.artifact_value)], bool)
+    targeted = fp.filter(pc.is_in(fp["capability"], value_set=pa.array(TARGETED)))["fingerprint"]
+    hit = pc.is_in(pa.array(links.artifact_value, pa.string()), value_set=targeted.combine_chunks())
+    return (links.artifact_kind == KINDS.index("prompt")) & hit.to_numpy(zero_copy_only=False)
 
 
 def _params(settings: Settings) -> dict[str, object]:

@@ -58,7 +58,7 @@ def _releases(hours: np.ndarray, models: np.ndarray, model_names: list[str],
     """model code -> release epoch. Explicit release: models first seen from a day before it.
     Otherwise each model's first appearance, for models that appear after the first day."""
     start = int(hours.min())
-    first = {m: int(hours[models == m].min()) for m in range(len(model_names))}
+    first = {int(m): int(hours[models == m].min()) for m in np.unique(models)}
     if model_release:
         rel = int(datetime.fromisoformat(model_release.replace("Z", "+00:00")).timestamp())
         new = {m: rel for m, t in first.items() if t >= rel - DAY and model_names[m]}
@@ -83,7 +83,7 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     model_names = model_dict.dictionary.to_pylist()
     models = model_dict.indices.to_numpy()[ok]
     req = tbl["requests"].to_numpy()[ok].astype(np.int64)
-    np.add.at(requests, acc, req)
+    requests = np.bincount(acc, weights=req, minlength=n).astype(np.int64)
     releases = _releases(hours, models, model_names, model_release)
     if releases:
         in_window = np.zeros(len(hours), bool)
