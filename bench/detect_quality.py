@@ -1,6 +1,6 @@
 """Benchmark ring detection on an ingested store: time, peak RSS, and (with a truth file) quality.
 
-    python bench/bench_detect.py STORE.duckdb [--truth DIR/truth.csv] [KEY=VALUE settings...]
+    python bench/detect_quality.py STORE.duckdb [--truth DIR/truth.csv] [KEY=VALUE settings...]
 
 Prints the run's step timings, peak RSS, and account-level precision / recall / F1,
 legit accounts flagged, and which true rings each found ring holds (purity).

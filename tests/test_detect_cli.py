@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from detect_graphs import T0, GraphBuilder
 
+from linkage.detect.temporal import lockstep
 from linkage.store.embedded import EmbeddedStore
 
 pytestmark = pytest.mark.embedded
@@ -83,6 +84,9 @@ def test_lockstep_pairs_grow_linearly_not_quadratically(tmp_path):
             g.window("prompt", "tpl", T0 + timedelta(minutes=10 * w), acc)
     store = EmbeddedStore(str(tmp_path / "l.duckdb"))
     g.write(store)
-    pairs = store.lockstep_pairs(neighbours=3, max_group=1000, min_windows=3)
-    assert 0 < pairs.num_rows <= 300
-    assert min(pairs["windows"].to_pylist()) == 10  # the same neighbours, window after window
+    a, b, windows, family = lockstep(store, {acc: i for i, acc in enumerate(accs)}, neighbours=3,
+                                     max_group=1000, min_windows=3)
+    assert 0 < len(a) <= 300
+    assert windows.min() == 10  # the same neighbours, window after window
+    assert (a < b).all() and len(set(zip(a.tolist(), b.tolist()))) == len(a)
+    assert store.co_window_groups(max_group=50).num_rows == 0  # groups too big for lockstep

@@ -32,25 +32,45 @@ class Activity:
 
 def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
              min_windows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Lockstep pairs as (a, b, windows, family) arrays.
+    """Lockstep pairs as (a, b, windows, family) arrays, near-linear in the groups' size.
 
-    Acting together on the same prompt is the `timing` family; on the same IP it is
-    more of the `network` family (a busy proxy exit puts strangers in one window).
+    Within each group (one artifact, one short window) accounts are ordered by a stable
+    hash of their code and each is paired with the next `neighbours`: n accounts give
+    at most n·neighbours pairs, never n², and the stable order puts the same two
+    accounts side by side again whenever they act together again. A pair is kept when
+    it co-occurs in at least `min_windows` groups. Acting together on the same prompt is
+    the `timing` family; on the same IP it is `network` evidence (a busy proxy exit puts
+    strangers in one window).
     """
-    tbl = store.lockstep_pairs(neighbours, max_group, min_windows)
+    tbl = store.co_window_groups(max_group)
+    empty = np.zeros(0, np.int64)
     if tbl.num_rows == 0:
-        empty = np.zeros(0, np.int64)
         return empty, empty, empty, empty
     ids = pa.array(list(index.keys()), pa.string())
     codes = np.array(list(index.values()), dtype=np.int64)
-    a = pc.index_in(tbl["account_a"], value_set=ids)
-    b = pc.index_in(tbl["account_b"], value_set=ids)
-    ok = (pc.is_valid(a).to_numpy(zero_copy_only=False) & pc.is_valid(b).to_numpy(zero_copy_only=False))
-    a = codes[pc.fill_null(a, 0).to_numpy()[ok]]
-    b = codes[pc.fill_null(b, 0).to_numpy()[ok]]
-    kind = tbl["kind"].to_numpy(zero_copy_only=False)[ok]
-    family = np.where(kind == "ip", FAMILIES.index("network"), TIMING).astype(np.int64)
-    return a, b, tbl["windows"].to_numpy()[ok].astype(np.int64), family
+    pos = pc.index_in(tbl["account_id"], value_set=ids)
+    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+    acc = codes[pc.fill_null(pos, 0).to_numpy()[ok]]
+    group = tbl["group"].to_numpy()[ok]
+    is_ip = tbl["is_ip"].to_numpy(zero_copy_only=False)[ok]
+    del tbl, pos
+    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)  # stable shuffle
+    order = np.lexsort((acc, mix, group))
+    group, acc, is_ip = group[order], acc[order], is_ip[order]
+    out_a, out_b, out_ip = [], [], []
+    for off in range(1, max(1, neighbours) + 1):
+        same = np.nonzero(group[:-off] == group[off:])[0]
+        out_a.append(acc[same]); out_b.append(acc[same + off]); out_ip.append(is_ip[same])
+    a, b, ip = np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_ip)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    n = max(1, len(index))
+    key = (lo * n + hi) * 2 + ip
+    uk, windows = np.unique(key, return_counts=True)
+    keep = windows >= min_windows
+    uk, windows = uk[keep], windows[keep]
+    pair, ip = uk // 2, (uk % 2).astype(bool)
+    family = np.where(ip, FAMILIES.index("network"), TIMING).astype(np.int64)
+    return pair // n, pair % n, windows.astype(np.int64), family
 
 
 def _releases(hours: np.ndarray, models: np.ndarray, model_names: list[str],

@@ -111,13 +111,11 @@ class GraphStore(ABC):
 
     # ---- detection side, appended for issue #3 --------------------------------
     @abstractmethod
-    def lockstep_pairs(self, neighbours: int, max_group: int, min_windows: int) -> pa.Table:
-        """Pairs of accounts seen on the same artifact in the same short window, repeatedly.
+    def co_window_groups(self, max_group: int) -> pa.Table:
+        """Accounts acting on one artifact in one short window, for lockstep evidence.
 
-        Within each (kind, artifact, window) group of 2..max_group accounts, accounts are
-        ordered by a stable hash of their id and each is paired with the next `neighbours`
-        (so a group of n gives at most n*neighbours pairs, never n²; the stable order makes
-        the same two accounts adjacent again whenever they act together again). Returns
-        account_a < account_b, kind (the co_window kind: ip or prompt), windows (distinct
-        windows they were paired in on that kind), keeping rows with windows >= min_windows.
+        One row per (group, account) for groups of 2..max_group accounts, where a group
+        is one (kind, artifact, window_start) of `co_window`: group (uint64 key), is_ip
+        (the co_window kind is 'ip'), account_id. Singleton windows — most of the table —
+        never leave the engine.
         """

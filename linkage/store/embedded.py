@@ -252,29 +252,15 @@ class EmbeddedStore(GraphStore):
                 for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
 
     # ---- detection side, appended for issue #3 --------------------------------
-    def lockstep_pairs(self, neighbours: int, max_group: int, min_windows: int) -> pa.Table:
-        m, g, w = int(neighbours), int(max_group), int(min_windows)
+    def co_window_groups(self, max_group: int) -> pa.Table:
+        # a numeric group key: grouping 50M rows on a hash is far cheaper than on the strings
         sql = f"""
-            WITH sizes AS (
-                SELECT kind, artifact, window_start FROM co_window
-                GROUP BY ALL HAVING count(*) BETWEEN 2 AND {g}),
-            ranked AS (
-                SELECT c.kind, c.artifact, c.window_start, c.account_id,
-                       row_number() OVER (PARTITION BY c.kind, c.artifact, c.window_start
-                                          ORDER BY hash(c.account_id), c.account_id) AS rn
-                FROM co_window c SEMI JOIN sizes s
-                  ON c.kind = s.kind AND c.artifact = s.artifact AND c.window_start = s.window_start)
-            SELECT least(a.account_id, b.account_id) AS account_a,
-                   greatest(a.account_id, b.account_id) AS account_b,
-                   a.kind AS kind, count(DISTINCT a.window_start)::BIGINT AS windows
-            FROM ranked a JOIN ranked b
-              ON a.kind = b.kind AND a.artifact = b.artifact AND a.window_start = b.window_start
-             AND b.rn > a.rn AND b.rn <= a.rn + {m}
-            GROUP BY ALL HAVING count(DISTINCT a.window_start) >= {w}
-            ORDER BY account_a, account_b, kind"""
-        with self.timed("lockstep_pairs", sql):
+            WITH g AS (SELECT hash(kind, artifact, window_start) AS grp, kind = 'ip' AS is_ip, account_id
+                       FROM co_window),
+                 big AS (SELECT grp FROM g GROUP BY grp HAVING count(*) BETWEEN 2 AND {int(max_group)})
+            SELECT grp AS "group", is_ip, account_id FROM g SEMI JOIN big USING (grp)"""
+        with self.timed("co_window_groups", sql):
             return self.con.sql(sql).to_arrow_table()
-
 
 
 def utcnow() -> datetime:
