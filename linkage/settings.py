@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         default=0.5, description="Weight a linked pair needs from families other than its strongest")
     lockstep_min_windows: int = Field(
         default=3, description="Shared short windows before two accounts count as in lockstep")
+    lockstep_kinds: str = Field(
+        default="prompt", description="co_window kinds used for lockstep, comma-separated (prompt, ip); "
+        "ip windows mostly restate the network evidence and cost most of the time at scale")
     lockstep_max_group: int = Field(
         default=5000, description="Windows with more accounts than this on one artifact are ignored")
     resolution: float = Field(default=0.5, description="Leiden resolution (RB configuration model)")

@@ -78,16 +78,28 @@ def load_links(store: GraphStore, allowlist: set[tuple[str, str]]) -> Links:
 
     kind_col = pc.fill_null(pc.index_in(table["kind"], value_set=pa.array(KINDS)), -1).to_numpy()
     kind_col = kind_col.astype(np.int64)
-    # artifact identity is (kind, value); codes in sorted key order, so they are deterministic
-    key = pc.binary_join_element_wise(pc.cast(table["kind"], pa.string()),
-                                      pc.cast(table["artifact"], pa.string()), "\x1f")
-    uniq = pc.unique(key)
-    uniq = uniq.take(pc.array_sort_indices(uniq))
-    art = pc.index_in(key, value_set=uniq).to_numpy().astype(np.int64)
-    _, first = np.unique(art, return_index=True)  # one row per artifact code, in code order
-    artifact_kind = kind_col[first].astype(np.int8)
-    artifact_value = table["artifact"].take(pa.array(first)).combine_chunks().cast(pa.string())
-    artifact_value = artifact_value.to_numpy(zero_copy_only=False)
+    # artifact identity is (kind, value): codes per kind, in sorted value order (deterministic)
+    art = np.full(table.num_rows, -1, np.int64)
+    values: list[pa.Array] = []
+    kinds: list[np.ndarray] = []
+    column = table["artifact"].combine_chunks().cast(pa.string())
+    offset = 0
+    for k in range(len(KINDS)):
+        rows = np.nonzero(kind_col == k)[0]
+        if len(rows) == 0:
+            continue
+        enc = pc.dictionary_encode(column.take(pa.array(rows)))
+        order = pc.array_sort_indices(enc.dictionary).to_numpy()
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        art[rows] = rank[enc.indices.to_numpy()] + offset
+        values.append(enc.dictionary.take(pa.array(order)))
+        kinds.append(np.full(len(order), k, np.int8))
+        offset += len(order)
+    del column
+    artifact_kind = np.concatenate(kinds) if kinds else np.zeros(0, np.int8)
+    artifact_value = (pa.concat_arrays(values).to_numpy(zero_copy_only=False) if values
+                      else np.zeros(0, dtype=object))
     keep = (acc >= 0) & (kind_col >= 0)
     if allowlist:
         banned = np.zeros(len(artifact_value), bool)

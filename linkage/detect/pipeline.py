@@ -37,7 +37,7 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
-            "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_max_group", "resolution", "merge_ratio",
+            "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
             "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
             for k in keys}
@@ -63,7 +63,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     spec = specificity(links, settings)
     t = mark("specificity", t)
     lock = lockstep(store, index, settings.neighbours, settings.lockstep_max_group,
-                    settings.lockstep_min_windows)
+                    settings.lockstep_min_windows,
+                    tuple(k.strip() for k in settings.lockstep_kinds.split(",") if k.strip()))
     t = mark("lockstep", t)
     act = activity(store, index, links.n_accounts, settings.model_release)
     t = mark("activity", t)

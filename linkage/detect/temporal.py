@@ -31,7 +31,8 @@ class Activity:
 
 
 def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
-             min_windows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+             min_windows: int, kinds: tuple[str, ...] = ("prompt",)
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Lockstep pairs as (a, b, windows, family) arrays, near-linear in the groups' size.
 
     Within each group (one artifact, one short window) accounts are ordered by a stable
@@ -42,7 +43,7 @@ def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_grou
     the `timing` family; on the same IP it is `network` evidence (a busy proxy exit puts
     strangers in one window).
     """
-    tbl = store.co_window_groups(max_group)
+    tbl = store.co_window_groups(max_group, kinds)
     empty = np.zeros(0, np.int64)
     if tbl.num_rows == 0:
         return empty, empty, empty, empty

@@ -111,11 +111,11 @@ class GraphStore(ABC):
 
     # ---- detection side, appended for issue #3 --------------------------------
     @abstractmethod
-    def co_window_groups(self, max_group: int) -> pa.Table:
+    def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
         """Accounts acting on one artifact in one short window, for lockstep evidence.
 
         One row per (group, account) for groups of 2..max_group accounts, where a group
-        is one (kind, artifact, window_start) of `co_window`: group (uint64 key), is_ip
+        is one (kind, artifact, window_start) of `co_window` with kind in `kinds`: group (uint64 key), is_ip
         (the co_window kind is 'ip'), account_id. Singleton windows — most of the table —
         never leave the engine.
         """
