@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # ---- detection (issue #3); see linkage/detect/*.py for how each is used ----
     top_k: int = Field(default=10, description="Strongest neighbours kept per account in the similarity graph")
     small_artifact: int = Field(
-        default=15, description="Artifacts used by at most this many accounts link all their pairs")
+        default=25, description="Artifacts used by at most this many accounts link all their pairs")
     neighbours: int = Field(
         default=3, description="Larger artifacts link each account to this many neighbours by first use")
     hub_accounts: int = Field(
