@@ -99,12 +99,13 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     assignments, ending = match_rings(member_lists, previous)
     prev_created = {r.ring_id: r.created_run for r in store.rings(include_dissolved=True, with_members=False)}
     rings, members, changes = [], [], []
+    ring_artifacts = _ring_artifacts(reported, labels, links, spec)
     for label, mem, asg in zip(reported, member_lists, assignments):
         s = dict(scores[label])
         score = s.pop("score")
         rings.append(Ring(ring_id=asg.ring_id, score=score, components=s, size=len(mem), status="active",
                           created_run=prev_created.get(asg.ring_id, run_id), updated_run=run_id,
-                          members=mem, artifacts=_ring_artifacts(label, labels, links, spec)))
+                          members=mem, artifacts=ring_artifacts[label]))
         members += [RingMember(account_id=a, ring_id=asg.ring_id, score=score, since=started) for a in mem]
         changes.append(RingChange(run_id=run_id, ring_id=asg.ring_id, change=asg.change, detail=asg.detail))
     old = {r.ring_id: r for r in store.rings(include_dissolved=False, with_members=False)}
@@ -138,14 +139,25 @@ def _members(labels: np.ndarray, account_ids: np.ndarray, reported: list[int]) -
     return out
 
 
-def _ring_artifacts(label: int, labels: np.ndarray, links, spec) -> list[RingArtifact]:
-    """Artifacts ≥2 members share, most specific first, with member counts."""
-    mine = labels[links.account] == label
-    arts, counts = np.unique(links.artifact[mine], return_counts=True)
+def _ring_artifacts(reported: list[int], labels: np.ndarray, links, spec) -> dict[int, list[RingArtifact]]:
+    """Per reported community: artifacts ≥2 members share, most specific first, with member counts."""
+    want = np.zeros(int(labels.max()) + 2, bool)
+    want[reported] = True
+    lab = labels[links.account]
+    mine = (lab >= 0) & want[np.maximum(lab, 0)]
+    n_art = links.n_artifacts
+    keys, counts = np.unique(lab[mine] * n_art + links.artifact[mine], return_counts=True)
     keep = counts >= 2
-    arts, counts = arts[keep], counts[keep]
-    # rank by how specific the artifact is to this ring: base specificity, then member count
-    order = np.lexsort((-counts, -spec.value[arts]))[:TOP_ARTIFACTS]
-    return [RingArtifact(kind=KINDS[links.artifact_kind[a]], artifact=str(links.artifact_value[a]),
-                         specificity=round(float(spec.value[a]), 4), members=int(c))
-            for a, c in zip(arts[order], counts[order])]
+    keys, counts = keys[keep], counts[keep]
+    k_lab, k_art = keys // n_art, keys % n_art
+    order = np.lexsort((-counts, -spec.value[k_art], k_lab))
+    sorted_lab = k_lab[order]
+    starts = np.r_[0, np.nonzero(np.diff(sorted_lab))[0] + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    out: dict[int, list[RingArtifact]] = {r: [] for r in reported}
+    for i in order[rank < TOP_ARTIFACTS]:
+        a = int(k_art[i])
+        out[int(k_lab[i])].append(RingArtifact(
+            kind=KINDS[links.artifact_kind[a]], artifact=str(links.artifact_value[a]),
+            specificity=round(float(spec.value[a]), 4), members=int(counts[i])))
+    return out
