@@ -67,10 +67,11 @@ def artifact_pairs(links: Links, spec: Specificity, settings: Settings):
         if len(idx) == 0:
             break
         out_a.append(s_acc[idx]); out_b.append(s_acc[idx + off]); out_art.append(s_art[idx])
-    a = np.concatenate(out_a) if out_a else np.zeros(0, np.int64)
-    b = np.concatenate(out_b) if out_b else np.zeros(0, np.int64)
+    # int32 codes and float32 weights: tens of millions of candidate pairs at full scale
+    a = np.concatenate(out_a).astype(np.int32) if out_a else np.zeros(0, np.int32)
+    b = np.concatenate(out_b).astype(np.int32) if out_b else np.zeros(0, np.int32)
     arts = np.concatenate(out_art) if out_art else np.zeros(0, np.int64)
-    return a, b, spec.family[arts].astype(np.int64), spec.value[arts]
+    return a, b, spec.family[arts].astype(np.int8), spec.value[arts].astype(np.float32)
 
 
 def lockstep_weight(windows: np.ndarray, min_windows: int) -> np.ndarray:
@@ -81,13 +82,19 @@ def lockstep_weight(windows: np.ndarray, min_windows: int) -> np.ndarray:
 def pair_weights(n_accounts: int, a: np.ndarray, b: np.ndarray, fam: np.ndarray,
                  w: np.ndarray) -> PairWeights:
     """Sum weights per (pair, family), cap each family at 1, pivot to one row per pair."""
-    keep = a != b
-    a, b, fam, w = a[keep], b[keep], fam[keep], w[keep]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
     nf = len(FAMILIES)
-    key = (lo * n_accounts + hi) * nf + fam
-    uk, inv = np.unique(key, return_inverse=True)
-    sums = np.bincount(inv, weights=w, minlength=len(uk))
+    a64, b64 = a.astype(np.int64), b.astype(np.int64)
+    key = (np.minimum(a64, b64) * n_accounts + np.maximum(a64, b64)) * nf + fam.astype(np.int64)
+    del a64, b64
+    keep = a != b
+    key, w = key[keep], w[keep]
+    order = np.argsort(key)
+    key, w = key[order], w[order]
+    del order
+    first = np.r_[True, key[1:] != key[:-1]]
+    uk = key[first]
+    sums = np.add.reduceat(w.astype(np.float64), np.nonzero(first)[0]) if len(key) else np.zeros(0)
+    del key, w, first
     pair_key, family = uk // nf, uk % nf
     upair, pinv = np.unique(pair_key, return_inverse=True)
     mat = np.zeros((len(upair), nf), np.float32)
@@ -120,10 +127,11 @@ def similarity(links: Links, spec: Specificity, lock: tuple[np.ndarray, ...],
     lw = lockstep_weight(windows, settings.lockstep_min_windows)
     pw = pair_weights(
         links.n_accounts,
-        np.concatenate([a, la]), np.concatenate([b, lb]),
-        np.concatenate([fam, lfam]),
-        np.concatenate([w, lw]),
+        np.concatenate([a, la.astype(np.int32)]), np.concatenate([b, lb.astype(np.int32)]),
+        np.concatenate([fam, lfam.astype(np.int8)]),
+        np.concatenate([w, lw.astype(np.float32)]),
     )
+    del a, b, fam, w
     combined = pw.combined
     # corroboration: what the other families add beyond the single strongest one
     corroboration = combined - pw.w.max(axis=1)
