@@ -14,7 +14,11 @@ $(BIN)/linkage: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-setup: $(BIN)/linkage
+# The Cypher checker (Neo4j's parser and semantic analyser) comes from npm, pinned by package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+setup: $(BIN)/linkage node_modules/.package-lock.json
 
 ## The main job on the embedded default: simulate -> ingest -> detect -> rings.
 demo: setup

@@ -1,0 +1,1 @@
+MATCH (:Account)-[m:MEMBER_OF]->(:Ring) DELETE m

@@ -1,0 +1,1 @@
+MATCH (f:IngestedFile) RETURN f.content_hash AS content_hash

@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MERGE (i:IP {ip: row.ip})
+SET i.version = coalesce(row.version, i.version)

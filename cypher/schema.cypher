@@ -1,0 +1,12 @@
+// Uniqueness constraints: one node per key, and the index every MERGE below relies on.
+CREATE CONSTRAINT account_id IF NOT EXISTS FOR (a:Account) REQUIRE a.account_id IS UNIQUE;
+CREATE CONSTRAINT ip_address IF NOT EXISTS FOR (i:IP) REQUIRE i.ip IS UNIQUE;
+CREATE CONSTRAINT proxy_id IF NOT EXISTS FOR (p:Proxy) REQUIRE p.proxy_id IS UNIQUE;
+CREATE CONSTRAINT proxy_range IF NOT EXISTS FOR (r:ProxyRange) REQUIRE r.network IS UNIQUE;
+CREATE CONSTRAINT instrument_id IF NOT EXISTS FOR (p:PaymentInstrument) REQUIRE p.instrument_id IS UNIQUE;
+CREATE CONSTRAINT prompt_fingerprint IF NOT EXISTS FOR (f:PromptFingerprint) REQUIRE f.fingerprint IS UNIQUE;
+CREATE CONSTRAINT user_agent IF NOT EXISTS FOR (u:UserAgent) REQUIRE u.ua_id IS UNIQUE;
+CREATE CONSTRAINT email_domain IF NOT EXISTS FOR (d:EmailDomain) REQUIRE d.domain IS UNIQUE;
+CREATE CONSTRAINT ingested_file IF NOT EXISTS FOR (f:IngestedFile) REQUIRE f.content_hash IS UNIQUE;
+CREATE CONSTRAINT ring_id IF NOT EXISTS FOR (r:Ring) REQUIRE r.ring_id IS UNIQUE;
+CREATE CONSTRAINT run_id IF NOT EXISTS FOR (d:DetectionRun) REQUIRE d.run_id IS UNIQUE

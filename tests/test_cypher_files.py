@@ -1,0 +1,69 @@
+"""The Neo4j engine's Cypher, checked here by Neo4j's own parser and semantic analyser.
+
+Neo4j cannot run on this machine, but `@neo4j-cypher/language-support` (installed by
+`make setup` from package.json) parses every statement and checks labels, relationship
+types, property keys and the GDS/APOC procedure signatures.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from linkage.store.cypher_files import cypher_dir, cypher_names, graph_schema, load_cypher, split_statements
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKER = ROOT / "tests" / "cypher_check.mjs"
+
+
+def _lint(tmp_path: Path, *targets: Path) -> tuple[int, dict[str, list[dict[str, object]]]]:
+    if not shutil.which("node"):
+        pytest.fail("node is required to check the Cypher files (it is part of the machine image)")
+    if not (ROOT / "node_modules" / "@neo4j-cypher" / "language-support").is_dir():
+        pytest.fail("run `make setup` (npm ci) to install the Cypher checker")
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(graph_schema()))
+    done = subprocess.run(["node", str(CHECKER), str(schema), *map(str, targets)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_every_cypher_file_parses_and_passes_semantic_analysis(tmp_path: Path) -> None:
+    code, report = _lint(tmp_path, cypher_dir())
+    problems = {f: d for f, d in report.items() if d}
+    assert code == 0 and not problems, json.dumps(problems, indent=1)
+    assert len(report) == len(cypher_names()) >= 20
+
+
+def test_the_checker_rejects_a_misspelt_procedure_label_and_syntax(tmp_path: Path) -> None:
+    bad = {
+        "proc.cypher": "CALL gds.leiden.strem('g', {}) YIELD nodeId RETURN nodeId",
+        "label.cypher": "MATCH (a:Acount) RETURN a",
+        "syntax.cypher": "MATCH (a:Account) RETRN a",
+    }
+    for name, text in bad.items():
+        (tmp_path / name).write_text(text)
+    code, report = _lint(tmp_path, *(tmp_path / n for n in bad))
+    assert code == 1
+    assert all(report[str(tmp_path / n)] for n in bad), report
+
+
+def test_cypher_takes_values_only_as_parameters() -> None:
+    for name in cypher_names():
+        text = load_cypher(name)
+        # No Python-side formatting holes: a `{name}` without a colon is not a Cypher map.
+        assert not re.search(r"\{[A-Za-z_]+\}", text), name
+        assert "%s" not in text and "{0}" not in text, name
+
+
+def test_statements_load_by_name_and_multi_statement_files_split() -> None:
+    assert "UNWIND $rows AS row" in load_cypher("merge_used_ip")
+    statements = split_statements(load_cypher("schema"))
+    assert len(statements) == 11 and all(s.startswith("CREATE CONSTRAINT") for s in statements)
+    with pytest.raises(KeyError):
+        load_cypher("no_such_statement")
