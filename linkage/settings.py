@@ -42,8 +42,39 @@ class Settings(BaseSettings):
     model_release: str | None = Field(
         default=None, description="RFC 3339 time of a model release, for the traffic-shift signal"
     )
-    ring_threshold: float = Field(default=0.5, description="Minimum score to report a community as a ring")
+    ring_threshold: float = Field(default=0.6, description="Minimum score to report a community as a ring")
     seed: int = Field(default=42, description="Seed for community detection")
+    # ---- detection (issue #3); see linkage/detect/*.py for how each is used ----
+    top_k: int = Field(default=10, description="Strongest neighbours kept per account in the similarity graph")
+    small_artifact: int = Field(
+        default=25, description="Artifacts used by at most this many accounts link all their pairs")
+    neighbours: int = Field(
+        default=3, description="Larger artifacts link each account to this many neighbours by first use")
+    hub_accounts: int = Field(
+        default=1000, description="Hub cutoff: above max(this, hub_fraction*accounts) an artifact is damped")
+    hub_fraction: float = Field(default=0.01, description="Hub cutoff as a share of all accounts")
+    hub_drop_fraction: float = Field(
+        default=0.2, description="Artifacts used by more than this share of accounts never link")
+    min_kinds: int = Field(
+        default=2, description="Independent evidence families a pair needs to be linked")
+    min_edge_weight: float = Field(default=0.6, description="Minimum combined weight of a linked pair")
+    min_corroboration: float = Field(
+        default=0.5, description="Weight a linked pair needs from families other than its strongest")
+    lockstep_min_windows: int = Field(
+        default=3, description="Shared short windows before two accounts count as in lockstep")
+    lockstep_kinds: str = Field(
+        default="prompt", description="co_window kinds used for lockstep, comma-separated (prompt, ip); "
+        "ip windows mostly restate the network evidence and cost most of the time at scale")
+    lockstep_max_group: int = Field(
+        default=5000, description="Windows with more accounts than this on one artifact are ignored")
+    resolution: float = Field(default=0.5, description="Leiden resolution (RB configuration model)")
+    merge_ratio: float = Field(
+        default=0.02, description="Ring-scored fragments merge when their links reach this share of the smaller")
+    min_ring_size: int = Field(default=3, description="Smallest community reported as a ring")
+    min_tie: float = Field(
+        default=0.25, description="Members tied to their community below this share of its median member are dropped")
+    burst_minutes: int = Field(
+        default=60, description="Accounts created within this many minutes of another member are a burst")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -108,3 +108,14 @@ class GraphStore(ABC):
 
     @abstractmethod
     def ring_changes(self, run_id: str | None = None) -> list[RingChange]: ...
+
+    # ---- detection side, appended for issue #3 --------------------------------
+    @abstractmethod
+    def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
+        """Accounts acting on one artifact in one short window, for lockstep evidence.
+
+        One row per (group, account) for groups of 2..max_group accounts, where a group
+        is one (kind, artifact, window_start) of `co_window` with kind in `kinds`: group (uint64 key), is_ip
+        (the co_window kind is 'ip'), account_id. Singleton windows — most of the table —
+        never leave the engine.
+        """

@@ -251,6 +251,17 @@ class EmbeddedStore(GraphStore):
         return [RingChange(run_id=r[0], ring_id=r[1], change=r[2], detail=json.loads(r[3]))
                 for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
 
+    # ---- detection side, appended for issue #3 --------------------------------
+    def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
+        # a numeric group key: grouping 50M rows on a hash is far cheaper than on the strings
+        sql = f"""
+            WITH g AS (SELECT hash(kind, artifact, window_start) AS grp, kind = 'ip' AS is_ip, account_id
+                       FROM co_window WHERE list_contains(?, kind)),
+                 big AS (SELECT grp FROM g GROUP BY grp HAVING count(*) BETWEEN 2 AND {int(max_group)})
+            SELECT grp AS "group", is_ip, account_id FROM g SEMI JOIN big USING (grp)"""
+        with self.timed("co_window_groups", sql):
+            return self.con.sql(sql, params=[list(kinds)]).to_arrow_table()
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

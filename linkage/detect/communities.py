@@ -1,0 +1,128 @@
+"""Communities of the linked-account graph: connected components, Leiden inside the big ones.
+
+Small components are communities as they are; a component with more than
+`LEIDEN_ABOVE` accounts may hold two operators joined by a few stray links, so
+weighted Leiden (RB configuration model at `resolution`, seeded: same data, same
+communities) splits it where its links are thin.
+
+Then members only loosely attached are peeled off: a member whose weighted links
+inside its community are below `min_tie` × the community's median member is
+dropped (two rounds). An operator's accounts are tied to each other many times
+over; an ordinary customer who happened to share a proxy exit and a popular
+prompt with a few of them hangs on by one or two links.
+"""
+
+from __future__ import annotations
+
+import igraph as ig
+import leidenalg
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+LEIDEN_ABOVE = 20
+
+
+def peel(labels: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, min_tie: float,
+         min_size: int, rounds: int = 2) -> np.ndarray:
+    """Drop members tied to their community much more weakly than its median member."""
+    labels = labels.copy()
+    for _ in range(rounds):
+        intra = (labels[a] >= 0) & (labels[a] == labels[b])
+        tie = np.bincount(np.r_[a[intra], b[intra]], weights=np.r_[w[intra], w[intra]],
+                          minlength=len(labels))
+        members = np.nonzero(labels >= 0)[0]
+        if len(members) == 0:
+            break
+        order = np.lexsort((tie[members], labels[members]))
+        m_sorted, l_sorted = members[order], labels[members][order]
+        n_labels = int(labels.max()) + 1
+        starts = np.searchsorted(l_sorted, np.arange(n_labels))
+        counts = np.bincount(l_sorted, minlength=n_labels)
+        median = np.where(counts > 0, tie[m_sorted[np.minimum(starts + counts // 2, len(m_sorted) - 1)]], 0)
+        weak = tie[members] < min_tie * median[labels[members]]
+        if not weak.any():
+            break
+        labels[members[weak]] = -1
+    sizes = np.bincount(labels[labels >= 0], minlength=int(labels.max()) + 1 if (labels >= 0).any() else 0)
+    labels[(labels >= 0) & (sizes[np.maximum(labels, 0)] < min_size)] = -1
+    # renumber densely, in order of first appearance (deterministic)
+    kept = np.unique(labels[labels >= 0])
+    remap = np.full(int(labels.max()) + 2 if len(kept) else 1, -1, np.int64)
+    remap[kept] = np.arange(len(kept))
+    return np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+
+
+def communities(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, resolution: float, seed: int,
+                min_size: int, min_tie: float = 0.25) -> np.ndarray:
+    """Community label per account (-1: in no community of at least `min_size`)."""
+    labels = np.full(n, -1, np.int64)
+    if len(a) == 0:
+        return labels
+    graph = coo_matrix((w, (a, b)), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    sizes = np.bincount(comp)
+    order = np.argsort(comp, kind="stable")
+    bounds = np.r_[0, np.cumsum(sizes)]
+    comp_of_edge = comp[a]
+    edge_order = np.argsort(comp_of_edge, kind="stable")
+    edge_bounds = np.r_[0, np.cumsum(np.bincount(comp_of_edge, minlength=len(sizes)))]
+    next_label = 0
+    for c in np.nonzero(sizes >= max(2, min_size))[0]:
+        members = order[bounds[c]:bounds[c + 1]]  # sorted account codes: deterministic
+        if len(members) <= LEIDEN_ABOVE:
+            labels[members] = next_label
+            next_label += 1
+            continue
+        e = edge_order[edge_bounds[c]:edge_bounds[c + 1]]
+        local = np.full(n, -1, np.int64)
+        local[members] = np.arange(len(members))
+        g = ig.Graph(n=len(members), edges=np.column_stack([local[a[e]], local[b[e]]]).tolist())
+        g.es["weight"] = w[e].astype(float).tolist()
+        part = leidenalg.find_partition(
+            g, leidenalg.RBConfigurationVertexPartition, weights="weight",
+            resolution_parameter=resolution, seed=seed, n_iterations=-1)
+        memb = np.asarray(part.membership)
+        for sub in range(memb.max() + 1):
+            sub_members = members[memb == sub]
+            if len(sub_members) >= min_size:
+                labels[sub_members] = next_label
+                next_label += 1
+    return peel(labels, a, b, w, min_tie, min_size)
+
+
+def merge_fragments(labels: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray,
+                    is_ring: np.ndarray, min_ratio: float) -> np.ndarray:
+    """Re-join ring-scored fragments of one operator that Leiden cut apart.
+
+    Two communities that both score as rings merge when the weight of the links between
+    them reaches `min_ratio` of the smaller one's total link weight (union-find, so
+    chains of fragments become one ring). Look-alike communities never merge, and two
+    operators whose only ties are a few shared proxy exits stay apart.
+    """
+    la, lb = labels[a], labels[b]
+    both = (la >= 0) & (lb >= 0)
+    ends = np.r_[la[both], lb[both]]
+    vol = np.bincount(ends, weights=np.r_[w[both], w[both]], minlength=len(is_ring))
+    cross = both & (la != lb)
+    x, y = np.minimum(la, lb)[cross], np.maximum(la, lb)[cross]
+    n = len(is_ring)
+    keys, inv = np.unique(x * n + y, return_inverse=True)
+    between = np.bincount(inv, weights=w[cross])
+    kx, ky = keys // n, keys % n
+    ok = is_ring[kx] & is_ring[ky] & (between >= min_ratio * np.minimum(vol[kx], vol[ky]))
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(kx[ok].tolist(), ky[ok].tolist()):
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    root = np.array([find(i) for i in range(n)], np.int64)
+    _, dense = np.unique(root, return_inverse=True)
+    return np.where(labels >= 0, dense[np.maximum(labels, 0)], -1)

@@ -1,0 +1,163 @@
+"""`detect`: the whole run, from the store's evidence to saved, scored, identified rings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from linkage.detect.communities import communities, merge_fragments, peel
+from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
+from linkage.detect.ring_identity import match_rings
+from linkage.detect.scoring import TARGETED, score_communities
+from linkage.detect.similarity import similarity
+from linkage.detect.specificity import specificity
+from linkage.detect.temporal import activity, lockstep
+from linkage.settings import Settings
+from linkage.store.base import GraphStore
+from linkage.store.models import DetectionResult, DetectionRun, Ring, RingArtifact, RingChange, RingMember
+
+STEPS = ("load", "specificity", "lockstep", "activity", "similarity", "communities", "scoring", "save")
+TOP_ARTIFACTS = 25
+Progress = Callable[[str], None]
+
+
+def _capability_mask(store: GraphStore, links) -> np.ndarray:
+    """Per artifact: is it a prompt template aimed at reasoning, coding or tool use?"""
+    fp = store.read_table("prompt_fingerprint", ["fingerprint", "capability"])
+    targeted = fp.filter(pc.is_in(fp["capability"], value_set=pa.array(TARGETED)))["fingerprint"]
+    hit = pc.is_in(pa.array(links.artifact_value, pa.string()), value_set=targeted.combine_chunks())
+    return (links.artifact_kind == KINDS.index("prompt")) & hit.to_numpy(zero_copy_only=False)
+
+
+def _params(settings: Settings) -> dict[str, object]:
+    keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
+            "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
+            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist")
+    return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
+            for k in keys}
+
+
+def detect(store: GraphStore, settings: Settings, progress: Progress | None = None) -> DetectionResult:
+    """Find, score and identify rings; save the run with `store.save_detection` and return it."""
+    step = progress or (lambda name: None)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def mark(name: str, since: float) -> float:
+        timings[name] = round(time.perf_counter() - since, 3)
+        step(name)
+        return time.perf_counter()
+
+    t = time.perf_counter()
+    links = load_links(store, read_allowlist(settings.allowlist))
+    index = links.account_index()
+    created = account_created(store, index, links.n_accounts)
+    t = mark("load", t)
+    spec = specificity(links, settings)
+    t = mark("specificity", t)
+    lock = lockstep(store, index, settings.neighbours, settings.lockstep_max_group,
+                    settings.lockstep_min_windows,
+                    tuple(k.strip() for k in settings.lockstep_kinds.split(",") if k.strip()))
+    t = mark("lockstep", t)
+    act = activity(store, index, links.n_accounts, settings.model_release)
+    t = mark("activity", t)
+    pw, linked = similarity(links, spec, lock, settings)
+    t = mark("similarity", t)
+    combined = pw.combined
+    labels = communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
+                         settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
+    t = mark("communities", t)
+    capability = _capability_mask(store, links)
+
+    def score(lab: np.ndarray) -> list[dict[str, float]]:
+        return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
+                                 created, act, capability, settings.burst_minutes * 60)
+
+    scores = score(labels)
+    is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
+    if is_ring.sum() > 1:
+        merged = merge_fragments(labels, pw.a[linked], pw.b[linked], combined[linked], is_ring,
+                                 settings.merge_ratio)
+        if merged.max() < labels.max():  # re-peel: a bigger ring has a higher median tie
+            labels = peel(merged, pw.a[linked], pw.b[linked], combined[linked], settings.min_tie,
+                          settings.min_ring_size)
+            scores = score(labels)
+    reported = [i for i, s in enumerate(scores) if s["score"] >= settings.ring_threshold]
+    member_lists = _members(labels, links.account_ids, reported)
+    t = mark("scoring", t)
+
+    run_id = "run_" + started.strftime("%Y%m%dT%H%M%S%f") + "_" + xxhash.xxh3_64_hexdigest(
+        str(time.time_ns()).encode())[:6]
+    previous = {r.ring_id: set(r.members) for r in store.rings(include_dissolved=False)}
+    assignments, ending = match_rings(member_lists, previous)
+    prev_created = {r.ring_id: r.created_run for r in store.rings(include_dissolved=True, with_members=False)}
+    rings, members, changes = [], [], []
+    ring_artifacts = _ring_artifacts(reported, labels, links, spec)
+    for label, mem, asg in zip(reported, member_lists, assignments):
+        s = dict(scores[label])
+        score = s.pop("score")
+        rings.append(Ring(ring_id=asg.ring_id, score=score, components=s, size=len(mem), status="active",
+                          created_run=prev_created.get(asg.ring_id, run_id), updated_run=run_id,
+                          members=mem, artifacts=ring_artifacts[label]))
+        members += [RingMember(account_id=a, ring_id=asg.ring_id, score=score, since=started) for a in mem]
+        changes.append(RingChange(run_id=run_id, ring_id=asg.ring_id, change=asg.change, detail=asg.detail))
+    old = {r.ring_id: r for r in store.rings(include_dissolved=False, with_members=False)}
+    for rid, change, detail in ending:
+        o = old[rid]
+        rings.append(Ring(ring_id=rid, score=o.score, components=o.components, size=0, status="dissolved",
+                          created_run=o.created_run, updated_run=run_id))
+        changes.append(RingChange(run_id=run_id, ring_id=rid, change=change, detail=detail))
+    timings["total"] = round(time.perf_counter() - t0, 3)
+    counts = {"accounts": links.n_accounts, "links": int(len(links.account)),
+              "artifacts": links.n_artifacts, "candidate_pairs": int(len(pw.a)),
+              "linked_pairs": int(linked.sum()), "lockstep_pairs": int(len(lock[0])),
+              "communities": len(scores), "rings": len(reported), "flagged_accounts": len(members),
+              **{f"ms_{k}": int(v * 1000) for k, v in timings.items()}}
+    finished = datetime.now(timezone.utc)
+    run = DetectionRun(run_id=run_id, started_at=started, finished_at=finished,
+                       duration_s=round(time.perf_counter() - t0, 3), params=_params(settings), counts=counts)
+    result = DetectionResult(run=run, rings=rings, members=members, changes=changes)
+    store.save_detection(result)
+    mark("save", t)
+    return result
+
+
+def _members(labels: np.ndarray, account_ids: np.ndarray, reported: list[int]) -> list[list[str]]:
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    out = []
+    for lab in reported:
+        lo, hi = np.searchsorted(sorted_labels, [lab, lab + 1])
+        out.append(sorted(account_ids[order[lo:hi]].tolist()))
+    return out
+
+
+def _ring_artifacts(reported: list[int], labels: np.ndarray, links, spec) -> dict[int, list[RingArtifact]]:
+    """Per reported community: artifacts ≥2 members share, most specific first, with member counts."""
+    want = np.zeros(int(labels.max()) + 2, bool)
+    want[reported] = True
+    lab = labels[links.account]
+    mine = (lab >= 0) & want[np.maximum(lab, 0)]
+    n_art = links.n_artifacts
+    keys, counts = np.unique(lab[mine] * n_art + links.artifact[mine], return_counts=True)
+    keep = counts >= 2
+    keys, counts = keys[keep], counts[keep]
+    k_lab, k_art = keys // n_art, keys % n_art
+    order = np.lexsort((-counts, -spec.value[k_art], k_lab))
+    sorted_lab = k_lab[order]
+    starts = np.r_[0, np.nonzero(np.diff(sorted_lab))[0] + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    out: dict[int, list[RingArtifact]] = {r: [] for r in reported}
+    for i in order[rank < TOP_ARTIFACTS]:
+        a = int(k_art[i])
+        out[int(k_lab[i])].append(RingArtifact(
+            kind=KINDS[links.artifact_kind[a]], artifact=str(links.artifact_value[a]),
+            specificity=round(float(spec.value[a]), 4), members=int(counts[i])))
+    return out

@@ -1,0 +1,140 @@
+"""Score each community in [0, 1] from named, stored components.
+
+Each component is in [0, 1]; the score is their weighted mean (`WEIGHTS`).
+- evidence_kinds: independent evidence families that tie ≥30% of the members
+  together through linked pairs (1 family → 0, 4 or more → 1);
+- exclusivity: of the artifacts ≥2 members share, how much of their use is inside
+  the community (member-weighted);
+- template_concentration: share of members' prompt traffic on templates that ≥10%
+  (and ≥3) of members send and that are mostly sent by members of candidate rings;
+- capability_targeting: of that templated traffic, the share aimed at reasoning,
+  coding or tool use;
+- synchrony: share of members in lockstep with another member on a prompt;
+- creation_burst: share of members created within `burst_minutes` of another member;
+- volume: members' median requests against the population median (10× → 1);
+- release_shift: members' share of new-model traffic within 24 h of a release, above
+  the population's.
+Corporate orgs (one NAT, one card, one domain: many kinds, exclusive) still score
+low: diverse prompts, steady creation, no lockstep, no release rush.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linkage.detect.inputs import KINDS, Links
+from linkage.detect.similarity import KIND_MIN, PairWeights
+from linkage.detect.specificity import FAMILIES, TIMING
+from linkage.detect.temporal import Activity
+
+WEIGHTS = {
+    "evidence_kinds": 1.0, "exclusivity": 0.5, "template_concentration": 1.5,
+    "capability_targeting": 0.5, "synchrony": 1.0, "creation_burst": 1.0,
+    "volume": 0.5, "release_shift": 1.0,
+}
+TARGETED = ("reasoning", "coding", "tool_use")
+PROMPT = KINDS.index("prompt")
+
+
+def _per_label_mean(labels: np.ndarray, values: np.ndarray, n_labels: int) -> np.ndarray:
+    cnt = np.bincount(labels, minlength=n_labels)
+    return np.bincount(labels, weights=values, minlength=n_labels) / np.maximum(cnt, 1)
+
+
+def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: PairWeights,
+                      linked: np.ndarray, lock: tuple[np.ndarray, ...],
+                      lock_min_windows: int, created: np.ndarray, act: Activity,
+                      capability: np.ndarray, burst_seconds: int) -> list[dict[str, float]]:
+    """Components per community label 0..L-1 (see module doc)."""
+    n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    if n_labels == 0:
+        return []
+    size = np.bincount(labels[labels >= 0], minlength=n_labels).astype(float)
+    comps: dict[str, np.ndarray] = {}
+
+    # evidence kinds: families whose linked intra-community pairs touch >= 30% of members
+    intra = linked & (labels[pw.a] >= 0) & (labels[pw.a] == labels[pw.b])
+    ia, ib, lab = pw.a[intra], pw.b[intra], labels[pw.a[intra]]
+    n_fam = np.zeros(n_labels)
+    for f in range(len(FAMILIES)):
+        on = pw.w[intra, f] >= KIND_MIN
+        touched = np.unique(np.concatenate([ia[on], ib[on]]))
+        cover = np.bincount(labels[touched], minlength=n_labels) / np.maximum(size, 1)
+        n_fam += cover >= 0.3
+    comps["evidence_kinds"] = np.clip((n_fam - 1) / 3.0, 0, 1)
+
+    # artifacts shared inside each community
+    member_link = labels[links.account] >= 0
+    l_lab, l_art, l_cnt = labels[links.account][member_link], links.artifact[member_link], \
+        links.count[member_link]
+    n_art = links.n_artifacts
+    key = l_lab * n_art + l_art
+    uk, inv, c = np.unique(key, return_inverse=True, return_counts=True)
+    uk_lab, uk_art = uk // n_art, uk % n_art
+    shared = c >= 2
+    excl_num = np.bincount(uk_lab[shared], weights=c[shared] * (c[shared] / df[uk_art[shared]]),
+                           minlength=n_labels)
+    excl_den = np.bincount(uk_lab[shared], weights=c[shared].astype(float), minlength=n_labels)
+    comps["exclusivity"] = np.where(excl_den > 0, excl_num / np.maximum(excl_den, 1), 0.0)
+
+    # template concentration and capability targeting (by request counts)
+    is_prompt = links.artifact_kind[l_art] == PROMPT
+    need = np.maximum(3, 0.1 * size)
+    # a ring's template is mostly sent by candidate-ring members (of this or a sibling
+    # community: a big operator may come out as several communities), not by the crowd
+    in_any = np.bincount(links.artifact[member_link], minlength=n_art)
+    templ = (c >= need[uk_lab]) & (in_any[uk_art] / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == PROMPT)
+    link_templ = templ[inv] & is_prompt
+    total = np.bincount(l_lab[is_prompt], weights=l_cnt[is_prompt], minlength=n_labels)
+    on_t = np.bincount(l_lab[link_templ], weights=l_cnt[link_templ], minlength=n_labels)
+    comps["template_concentration"] = np.where(total > 0, on_t / np.maximum(total, 1), 0.0)
+    tgt = link_templ & capability[l_art]
+    on_tgt = np.bincount(l_lab[tgt], weights=l_cnt[tgt], minlength=n_labels)
+    comps["capability_targeting"] = np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0)
+
+    # synchrony: members in lockstep with another member
+    la, lb, win, fam = lock
+    ok = (win >= lock_min_windows) & (fam == TIMING) & (labels[la] >= 0) & (labels[la] == labels[lb])
+    in_lock = np.zeros(len(labels), float)
+    in_lock[la[ok]] = 1.0
+    in_lock[lb[ok]] = 1.0
+    members = np.nonzero(labels >= 0)[0]
+    comps["synchrony"] = _per_label_mean(labels[members], in_lock[members], n_labels)
+
+    # creation burst: nearest other member's creation within burst_seconds
+    known = members[created[members] >= 0]
+    order = np.lexsort((created[known], labels[known]))
+    s_acc = known[order]
+    s_lab, s_t = labels[s_acc], created[s_acc]
+    close = np.zeros(len(s_acc), bool)
+    if len(s_acc) > 1:
+        near = (s_lab[1:] == s_lab[:-1]) & (s_t[1:] - s_t[:-1] <= burst_seconds)
+        close[1:] |= near
+        close[:-1] |= near
+    comps["creation_burst"] = _per_label_mean(s_lab, close.astype(float), n_labels)
+
+    # volume: median requests per member vs population median of active accounts
+    active_req = act.requests[act.requests > 0]
+    pop_median = float(np.median(active_req)) if len(active_req) else 1.0
+    order = np.lexsort((act.requests[members], labels[members]))
+    m_sorted, l_sorted = members[order], labels[members][order]
+    starts = np.searchsorted(l_sorted, np.arange(n_labels))
+    mid = starts + (size.astype(np.int64) // 2)
+    med = act.requests[m_sorted[np.minimum(mid, len(m_sorted) - 1)]].astype(float)
+    comps["volume"] = np.clip(np.log10(np.maximum(med, 1e-9) / max(pop_median, 1.0)), 0, 1)
+
+    # release shift among members active in a release window
+    act_m = members[act.release_active[members]]
+    mean_share = _per_label_mean(labels[act_m], act.release_share[act_m], n_labels)
+    pop = act.population_release_share
+    has = np.bincount(labels[act_m], minlength=n_labels) > 0
+    shift = np.clip(2.0 * (mean_share - pop) / max(1e-9, 1.0 - pop), 0, 1)
+    comps["release_shift"] = np.where(has, shift, 0.0)
+
+    total_w = sum(WEIGHTS.values())
+    out = []
+    for i in range(n_labels):
+        row = {k: round(float(comps[k][i]), 4) for k in WEIGHTS}
+        row["score"] = round(sum(WEIGHTS[k] * row[k] for k in WEIGHTS) / total_w, 4)
+        out.append(row)
+    return out

@@ -1,0 +1,124 @@
+"""Temporal evidence: lockstep pairs, traffic shift after a model release, account volume.
+
+Lockstep is computed by the store (it is the one scan over the large `co_window`
+table); release shift and volume come from the hourly `activity` aggregate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from linkage.detect.specificity import FAMILIES, TIMING
+from linkage.store.base import GraphStore
+
+DAY = 86_400
+
+
+@dataclass
+class Activity:
+    """Per-account traffic facts, indexed by account code."""
+
+    requests: np.ndarray  # int64 total requests
+    release_share: np.ndarray  # share of the account's traffic in release windows on the new model
+    release_active: np.ndarray  # bool: account had traffic in a release window
+    population_release_share: float
+    releases: dict[str, int]  # model -> release epoch seconds used
+
+
+def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
+             min_windows: int, kinds: tuple[str, ...] = ("prompt",)
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lockstep pairs as (a, b, windows, family) arrays, near-linear in the groups' size.
+
+    Within each group (one artifact, one short window) accounts are ordered by a stable
+    hash of their code and each is paired with the next `neighbours`: n accounts give
+    at most n·neighbours pairs, never n², and the stable order puts the same two
+    accounts side by side again whenever they act together again. A pair is kept when
+    it co-occurs in at least `min_windows` groups. Acting together on the same prompt is
+    the `timing` family; on the same IP it is `network` evidence (a busy proxy exit puts
+    strangers in one window).
+    """
+    tbl = store.co_window_groups(max_group, kinds)
+    empty = np.zeros(0, np.int64)
+    if tbl.num_rows == 0:
+        return empty, empty, empty, empty
+    ids = pa.array(list(index.keys()), pa.string())
+    codes = np.array(list(index.values()), dtype=np.int64)
+    pos = pc.index_in(tbl["account_id"], value_set=ids)
+    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+    acc = codes[pc.fill_null(pos, 0).to_numpy()[ok]]
+    group = tbl["group"].to_numpy()[ok]
+    is_ip = tbl["is_ip"].to_numpy(zero_copy_only=False)[ok]
+    del tbl, pos
+    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)  # stable shuffle
+    order = np.lexsort((acc, mix, group))
+    group, acc, is_ip = group[order], acc[order], is_ip[order]
+    out_a, out_b, out_ip = [], [], []
+    for off in range(1, max(1, neighbours) + 1):
+        same = np.nonzero(group[:-off] == group[off:])[0]
+        out_a.append(acc[same]); out_b.append(acc[same + off]); out_ip.append(is_ip[same])
+    a, b, ip = np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_ip)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    n = max(1, len(index))
+    key = (lo * n + hi) * 2 + ip
+    uk, windows = np.unique(key, return_counts=True)
+    keep = windows >= min_windows
+    uk, windows = uk[keep], windows[keep]
+    pair, ip = uk // 2, (uk % 2).astype(bool)
+    family = np.where(ip, FAMILIES.index("network"), TIMING).astype(np.int64)
+    return pair // n, pair % n, windows.astype(np.int64), family
+
+
+def _releases(hours: np.ndarray, models: np.ndarray, model_names: list[str],
+              model_release: str | None) -> dict[int, int]:
+    """model code -> release epoch. Explicit release: models first seen from a day before it.
+    Otherwise each model's first appearance, for models that appear after the first day."""
+    start = int(hours.min())
+    first = {int(m): int(hours[models == m].min()) for m in np.unique(models)}
+    if model_release:
+        rel = int(datetime.fromisoformat(model_release.replace("Z", "+00:00")).timestamp())
+        new = {m: rel for m, t in first.items() if t >= rel - DAY and model_names[m]}
+        return new
+    return {m: t for m, t in first.items() if t > start + DAY and model_names[m]}
+
+
+def activity(store: GraphStore, index: dict[str, int], n: int, model_release: str | None) -> Activity:
+    """Volume per account and each account's share of new-model traffic within 24 h of release."""
+    tbl = store.read_table("activity", ["account_id", "hour", "model", "requests"])
+    requests = np.zeros(n, np.int64)
+    share = np.zeros(n, float)
+    active = np.zeros(n, bool)
+    if tbl.num_rows == 0:
+        return Activity(requests, share, active, 0.0, {})
+    ids = pa.array(list(index.keys()), pa.string())
+    pos = pc.index_in(tbl["account_id"], value_set=ids)
+    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+    acc = np.array(list(index.values()), np.int64)[pc.fill_null(pos, 0).to_numpy()[ok]]
+    hours = pc.cast(pc.cast(tbl["hour"], pa.timestamp("s", tz="UTC")), pa.int64()).to_numpy()[ok]
+    model_dict = pc.fill_null(tbl["model"], "").combine_chunks().dictionary_encode()
+    model_names = model_dict.dictionary.to_pylist()
+    models = model_dict.indices.to_numpy()[ok]
+    req = tbl["requests"].to_numpy()[ok].astype(np.int64)
+    requests = np.bincount(acc, weights=req, minlength=n).astype(np.int64)
+    releases = _releases(hours, models, model_names, model_release)
+    if releases:
+        in_window = np.zeros(len(hours), bool)
+        on_new = np.zeros(len(hours), bool)
+        for m, rel in releases.items():
+            win = (hours >= rel) & (hours < rel + DAY)
+            in_window |= win
+            on_new |= win & (models == m)
+        tot = np.bincount(acc[in_window], weights=req[in_window], minlength=n)
+        new = np.bincount(acc[on_new], weights=req[on_new], minlength=n)
+        active = tot > 0
+        share[active] = new[active] / tot[active]
+        pop = float(new.sum() / tot.sum()) if tot.sum() else 0.0
+    else:
+        pop = 0.0
+    return Activity(requests, share, active, pop,
+                    {model_names[m]: t for m, t in releases.items()})
