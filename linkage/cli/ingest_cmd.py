@@ -28,14 +28,14 @@ def _print_report(report: IngestReport) -> None:
     skipped = report.skipped
     if skipped:
         out.print(f"skipped {len(skipped)} file(s) already ingested: "
-                  + ", ".join(Path(f.path).name for f in skipped))
+                  + ", ".join(Path(f.path).name for f in skipped), soft_wrap=True)
     for f in report.files:
         if f.status == "unknown_table":
             out.print(f"quarantined {Path(f.path).name}: unknown table")
     for path in report.ignored:
         out.print(f"ignored {Path(path).name}: not .jsonl, .jsonl.gz, .csv or .parquet")
     if report.quarantine_file:
-        out.print(f"quarantine file: {report.quarantine_file}")
+        out.print(f"quarantine file: {report.quarantine_file}", soft_wrap=True, highlight=False)
     else:
         out.print("quarantine file: none (nothing quarantined)")
     out.print(f"took {report.seconds:.1f}s")
@@ -74,7 +74,7 @@ def ingest(
             report = ingest_directory(graph, directory, settings, progress)
     except UnreadableInput as exc:
         console.print(f"[red]error:[/red] cannot read {exc.path}: {exc.reason}\n"
-                      "nothing was loaded; the store is unchanged")
+                      "nothing was loaded; the store is unchanged", soft_wrap=True, highlight=False)
         raise typer.Exit(2)
     finally:
         graph.close()

@@ -33,6 +33,8 @@ _IDENT = re.compile(r"\b(?:[A-Za-z_]+[0-9_][A-Za-z0-9_]*|[a-z]+[A-Z][A-Za-z0-9]*
 _NAME = re.compile(r"(?<=[^.!?\n\s]\s)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _WORD = re.compile(r"<\w+>|[a-z]+")
 _SPACE = re.compile(r"\s+")
+_BLANKS = re.compile(r"[^\S\n]+")
+_LINE_SPACE = re.compile(r" ?\n[\s]*")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ def _mask_code(block: str) -> str:
 def normalise(text: str) -> str:
     """The prompt with every variable part masked: the template it was filled from."""
     text = unicodedata.normalize("NFKC", text)
+    # Whitespace first, so that name detection (which looks at the preceding
+    # character) does not depend on how many spaces a template was filled with.
+    text = _LINE_SPACE.sub("\n", _BLANKS.sub(" ", text)).strip()
     text = _CODE_BLOCK.sub(lambda m: _mask_code(m.group(0)), text)
     text = _INLINE_CODE.sub(" <id> ", text)
     text = _URL.sub(" <url> ", text)

@@ -36,7 +36,7 @@ from linkage.ingest.network import match_ips, normalise_ip, normalise_network
 from linkage.ingest.pseudonymise import Pseudonymiser
 from linkage.ingest.readers import UnreadableInput, check_readable, stage_file
 from linkage.ingest.report import FileResult, IngestReport, TableCounts
-from linkage.ingest.validate import IP_MAP, NET_MAP, clean_sql, quarantine_sql, rules_for, text
+from linkage.ingest.validate import BAD_IP, IP_MAP, NET_MAP, clean_sql, quarantine_sql, rules_for, text
 from linkage.settings import Settings
 from linkage.store.base import GraphStore
 from linkage.store.models import IngestedFile
@@ -45,6 +45,8 @@ log = logging.getLogger("linkage.ingest")
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 CRASH_ENV = "LINKAGE_TEST_CRASH_AT"  # test-only: 'before-merge' or 'merge' (mid-transaction)
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
 _CANONICAL = {"ts": "TIMESTAMPTZ", "created_at": "TIMESTAMPTZ", "tokens_in": "BIGINT", "tokens_out": "BIGINT"}
 
 
@@ -53,6 +55,7 @@ def _staging(settings: Settings, spill_dir: str) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{settings.memory_limit}'")
     con.execute(f"SET temp_directory = '{spill_dir}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
     con.execute("SET TimeZone = 'UTC'")
@@ -75,13 +78,24 @@ def _distinct(con: duckdb.DuckDBPyConnection, exprs: list[str]) -> list[str]:
 
 def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str, dict[str, str]]]]) -> None:
     """Maps from raw IP/network/prompt text to normal forms, over distinct values only."""
-    raw_ips = _distinct(con, [f"SELECT {text('ip', t['ip'])} AS v FROM {rel}" for rel, t in staged["requests"]])
-    norm = [normalise_ip(r) for r in raw_ips]
-    _load_map(con, IP_MAP, pa.table({
-        "raw": pa.array(raw_ips, pa.string()),
+    # Canonical dotted-quad IPv4 (the bulk of any log) is already in normal form: SQL keeps
+    # it as is; only the rest (IPv6, padded, mapped, junk) goes through Python.
+    exprs = [f"SELECT {text('ip', t['ip'])} AS v FROM {rel}" for rel, t in staged["requests"]]
+    union = " UNION ALL ".join(exprs) or "SELECT NULL::VARCHAR AS v WHERE FALSE"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rawip AS SELECT DISTINCT v AS raw FROM ({union}) WHERE v IS NOT NULL")
+    odd = con.sql(f"SELECT raw FROM _rawip WHERE NOT regexp_full_match(raw, '{_DOTTED_QUAD}')"
+                  ).to_arrow_table()["raw"].to_pylist()
+    norm = [normalise_ip(r) for r in odd]
+    _load_map(con, "_ipodd", pa.table({
+        "raw": pa.array(odd, pa.string()),
         "ip": pa.array([n[0] if n else None for n in norm], pa.string()),
         "version": pa.array([n[1] if n else None for n in norm], pa.int8()),
     }))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {IP_MAP} AS
+        SELECT raw, raw AS ip, 4::TINYINT AS version FROM _rawip WHERE regexp_full_match(raw, '{_DOTTED_QUAD}')
+        UNION ALL SELECT raw, ip, version FROM _ipodd""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {BAD_IP} AS SELECT raw FROM _ipodd WHERE ip IS NULL")
+    con.execute("DROP TABLE _rawip; DROP TABLE _ipodd")
     raw_nets = _distinct(con, [f"SELECT coalesce({text('cidr', t['cidr'])}, {text('ip', t['ip'])}) AS v FROM {rel}"
                                for rel, t in staged["proxies"]])
     nets = [normalise_network(r) for r in raw_nets]

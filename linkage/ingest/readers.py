@@ -64,10 +64,12 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
             con.execute(f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line,"
                         f" line FROM {source}")
             # A JSON value that is not an object (an array, a bare string) is malformed too.
-            ok = "(json_valid(line) AND json_type(line) = 'OBJECT')"
-            cols = [f"CASE WHEN {ok} THEN json_extract_string(line, '$.{c}') END AS {c}" for c in columns]
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _line, {ok} AS _json_ok,"
-                        f" {', '.join(cols)} FROM _lines WHERE trim(line) <> ''")
+            # (CASE, not AND: DuckDB may evaluate both sides, and json_type fails on bad JSON.)
+            ok = "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE FALSE END"
+            cols = [f"CASE WHEN _json_ok THEN json_extract_string(line, '$.{c}') END AS {c}" for c in columns]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _line, _json_ok,"
+                        f" {', '.join(cols)} FROM (SELECT _line, line, {ok} AS _json_ok FROM _lines"
+                        " WHERE trim(line) <> '')")
             con.execute("DROP TABLE _lines")
             types = {c: "VARCHAR" for c in columns}
     except duckdb.Error as exc:

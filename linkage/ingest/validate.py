@@ -25,6 +25,7 @@ _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 IP_MAP = "_ipmap"  # staging table: raw text, normal form (NULL when unparseable), version
+BAD_IP = "_bad_ip"  # staging table: the raw IP texts that do not parse (small)
 NET_MAP = "_netmap"  # staging table: raw ip/cidr text of proxies, normal network or NULL
 
 
@@ -92,7 +93,7 @@ def rules_for(table: str, types: dict[str, str]) -> FileRules:
     if table == "requests":
         ip = text("ip", types["ip"])
         checks.append(Check("ip", "unparseable IP",
-                            f"coalesce({ip} IN (SELECT raw FROM {IP_MAP} WHERE ip IS NULL), FALSE)"))
+                            f"coalesce({ip} IN (SELECT raw FROM {BAD_IP}), FALSE)"))
     if table == "proxies":
         net = f"coalesce({text('cidr', types['cidr'])}, {text('ip', types['ip'])})"
         field = "cidr" if types["cidr"] != MISSING else "ip"

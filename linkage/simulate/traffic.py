@@ -1,0 +1,241 @@
+"""Request rows, vectorised: every row is an (account, time, IP, prompt, agent, model, tokens) tuple
+of indices, built for a block of accounts at once with numpy; no Python per row.
+
+Legitimate users follow their country's day, mix home, office, phone, VPN and
+the odd proxy, send everyday prompts and their own words, and adopt the new
+model over weeks. Operators fire in scheduled sessions (a batch of accounts in
+the same minutes), rotate through their proxy pools, send their templates, and
+switch to the new model within hours of its release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from linkage.simulate.config import MODEL_RELEASE, SPAN_END, SPAN_START, ScenarioConfig, epoch
+from linkage.simulate.identities import COUNTRY_OFFSETS
+from linkage.simulate.network import Network
+from linkage.simulate.population import DAY, HOUR, Population
+from linkage.simulate.prompts import PromptBank
+
+MODELS = ("atlas-3", "atlas-4", "atlas-3-mini", "atlas-3-vision")  # OLD, NEW, side models
+OLD, NEW = 0, 1
+# local hour-of-day activity of people (not scripts)
+DIURNAL = np.array([2, 1, 1, 1, 1, 2, 4, 7, 10, 12, 13, 13, 12, 12, 13, 13, 12, 10, 9, 9, 10, 9, 6, 4], float)
+DIURNAL /= DIURNAL.sum()
+SESSION_SECONDS = 240
+
+
+@dataclass
+class Rows:
+    ts: np.ndarray  # epoch seconds
+    acct: np.ndarray
+    ip: np.ndarray  # index into Network.ips
+    prompt: np.ndarray  # prompt id
+    ua: np.ndarray
+    model: np.ndarray  # index into MODELS
+    tokens_in: np.ndarray
+    tokens_out: np.ndarray
+
+    @staticmethod
+    def concat(parts: list["Rows"]) -> "Rows":
+        return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in Rows.__dataclass_fields__))
+
+
+@dataclass
+class Infrastructure:
+    """Per operator: its proxy pools; per batch: its sessions (times, IP windows, templates)."""
+
+    op_resi: list[np.ndarray]
+    op_dc: list[np.ndarray]
+    op_templates: list[np.ndarray]
+    shift_time: np.ndarray  # per operator: when it switches to the new model
+    sess_first: np.ndarray  # per batch
+    sess_count: np.ndarray
+    sess_time: np.ndarray  # per session
+    sess_resi: np.ndarray  # start of the session's residential IP window
+    sess_dc: np.ndarray
+    sess_tpl: np.ndarray
+    homes: np.ndarray  # home index -> IP index
+    vpn: np.ndarray
+    vpn_p: np.ndarray
+    cgnat: np.ndarray
+    cgnat_p: np.ndarray
+    public_pools: np.ndarray  # every proxy pool exit a legit user may touch
+
+
+def _zipf_p(n: int, a: float) -> np.ndarray:
+    p = 1.0 / np.arange(1, n + 1) ** a
+    return p / p.sum()
+
+
+def build_infrastructure(cfg: ScenarioConfig, pop: Population, net: Network, bank: PromptBank,
+                         rng: np.random.Generator) -> Infrastructure:
+    """Operators' proxy pools and session schedules."""
+    def subset(seg: str, frac: float) -> np.ndarray:
+        pool = net.seg(seg)
+        return rng.choice(pool, size=max(64, int(len(pool) * frac)), replace=False)
+
+    def dc_slice(seg: str, lo: float, hi: float) -> np.ndarray:
+        pool = net.seg(seg)
+        n24 = len(pool) // 256
+        a, b = int(n24 * lo), max(int(n24 * lo) + 1, int(n24 * hi))
+        return pool[a * 256:b * 256]
+
+    op_resi = [subset("pool:Resiflow", 0.05),
+               np.concatenate([subset("pool:Resiflow", 0.2), subset("pool:HomeRoute", 0.15)]),
+               subset("pool:HomeRoute", 0.5)]
+    op_dc = [dc_slice("pool:RackEdge", 0.0, 0.125), dc_slice("pool:CloudHop", 0.0, 0.5),
+             np.concatenate([dc_slice("pool:RackEdge", 0.5, 1.0), net.seg("pool:unlisted-dc")])]
+    op_templates = [bank.segments[f"op{o}"] for o in range(len(cfg.campaigns))]
+    release = epoch(MODEL_RELEASE)
+    shift = np.array([release + c.shift_lag_hours * HOUR for c in cfg.campaigns], np.int64)
+    end = epoch(SPAN_END)
+
+    n_b = len(pop.batch_op)
+    rows_per_batch = np.bincount(pop.batch[pop.op >= 0], weights=pop.rows[pop.op >= 0], minlength=n_b)
+    accts_per_batch = np.bincount(pop.batch[pop.op >= 0], minlength=n_b)
+    per_session = rng.uniform(8, 20, n_b)
+    count = np.maximum(3, np.ceil(rows_per_batch / np.maximum(1, accts_per_batch) / per_session)).astype(np.int64)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    times = []
+    for b in range(n_b):  # a few hundred batches
+        lo, sh = pop.batch_start[b], max(pop.batch_start[b], shift[pop.batch_op[b]])
+        w_pre, w_post = (sh - lo) * 1.0, (end - sh) * 4.0  # operators quadruple volume after the shift
+        k = int(count[b])
+        post = rng.random(k) < w_post / max(1.0, w_pre + w_post)
+        t = np.where(post, sh + rng.random(k) * (end - sh), lo + rng.random(k) * max(1, sh - lo))
+        times.append(np.sort((t // 60 * 60).astype(np.int64)))  # cron: on the minute
+    total = int(count.sum())
+    sess_op = np.repeat(pop.batch_op, count)
+    resi_len = np.array([len(x) for x in op_resi])[sess_op]
+    dc_len = np.array([len(x) for x in op_dc])[sess_op]
+    tpl_len = np.array([len(x) for x in op_templates])[sess_op]
+
+    vpn = np.concatenate([net.seg(k) for k in net.segments if k.startswith("vpn")])
+    public = np.concatenate([net.seg(k) for k in net.segments if k.startswith("pool:")])
+    return Infrastructure(
+        op_resi=op_resi, op_dc=op_dc, op_templates=op_templates, shift_time=shift,
+        sess_first=first, sess_count=count,
+        sess_time=np.concatenate(times) if times else np.zeros(0, np.int64),
+        sess_resi=(rng.random(total) * resi_len).astype(np.int64),
+        sess_dc=(rng.random(total) * dc_len).astype(np.int64),
+        sess_tpl=(rng.random(total) * tpl_len).astype(np.int64),
+        homes=np.concatenate([net.seg("home_v4"), net.seg("home_v6")]),
+        vpn=vpn, vpn_p=_zipf_p(len(vpn), 1.3), cgnat=net.seg("cgnat"), cgnat_p=_zipf_p(len(net.seg("cgnat")), 1.0),
+        public_pools=public,
+    )
+
+
+def _human_times(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Times in [lo, hi) that follow the local day (offset: hours from UTC)."""
+    n = len(lo)
+    day = (lo + rng.random(n) * (hi - lo)) // DAY
+    local_hour = rng.choice(24, size=n, p=DIURNAL)
+    utc = ((local_hour - offset) % 24) * HOUR
+    t = day * DAY + utc.astype(np.int64) + rng.integers(0, HOUR, n)
+    return np.clip(t, lo, hi - 1)
+
+
+def legit_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: PromptBank, net: Network,
+               rng: np.random.Generator) -> Rows:
+    """Rows for a block of legitimate accounts."""
+    a = np.repeat(acc, pop.rows[acc])
+    n = len(a)
+    start, end, release = epoch(SPAN_START), epoch(SPAN_END), epoch(MODEL_RELEASE)
+    lo = np.maximum(pop.created[a], start)
+    hi = np.full(n, end, np.int64)
+    ts = _human_times(rng, lo, hi, COUNTRY_OFFSETS[pop.country[a]])
+    cron = pop.sched_minute[a] >= 0  # integrations run around the clock on their minute
+    cron_t = (lo + rng.random(n) * (hi - lo)) // HOUR * HOUR + pop.sched_minute[a] * 60 + rng.integers(0, 20, n)
+    ts = np.where(cron, np.clip(cron_t, lo, hi - 1), ts)
+
+    # where from: office NAT or home, phone, VPN, proxy
+    org = pop.org[a]
+    has_org = org >= 0
+    orgs = pop.orgs
+    o = np.where(has_org, org, 0)
+    nat = net.seg("org_nat")[orgs.nat_start[o] + (rng.random(n) * orgs.nat_count[o]).astype(np.int64)]
+    home = infra.homes[np.where(rng.random(n) < 0.5, pop.home[a], pop.home2[a])]
+    place = np.where(has_org & (rng.random(n) < 0.75), nat, home)
+    u = rng.random(n)
+    p1 = pop.p_vpn[a]
+    p2 = p1 + pop.p_mobile[a]
+    p3 = p2 + pop.p_proxy[a]
+    ip = np.select(
+        [u < p1, u < p2, u < p3],
+        [infra.vpn[rng.choice(len(infra.vpn), size=n, p=infra.vpn_p)],
+         infra.cgnat[rng.choice(len(infra.cgnat), size=n, p=infra.cgnat_p)],
+         infra.public_pools[rng.integers(0, len(infra.public_pools), n)]],
+        place)
+
+    # what: everyday prompts, popular phrasings, own words; integrations their own template
+    generic, popular, free, integ = (bank.segments[k] for k in ("generic", "popular", "free", "integrator"))
+    v = rng.random(n)
+    own = pop.free_start[a] + (rng.random(n) * np.maximum(1, pop.free_count[a])).astype(np.int64)
+    prompt = np.select(
+        [v < 0.35, v < 0.50],
+        [generic[rng.choice(len(generic), size=n, p=_zipf_p(len(generic), 1.1))],
+         popular[rng.choice(len(popular), size=n, p=_zipf_p(len(popular), 1.05))]],
+        free[np.minimum(own, len(free) - 1)])
+    private = pop.private_prompt[a]
+    prompt = np.where((private >= 0) & (rng.random(n) < 0.85), integ[np.maximum(private, 0)], prompt)
+
+    ua = np.where(rng.random(n) < 0.8, pop.ua[a], pop.ua2[a])
+    # adoption of the new model over weeks; pinned integrations lag
+    adopt = np.where(ts > release, 0.7 * (1 - np.exp(-(ts - release) / (7 * DAY))), 0.0)
+    adopt = np.where(private >= 0, adopt * 0.3, adopt)
+    w = rng.random(n)
+    model = np.where(w < adopt, NEW, np.where(w < adopt + (1 - adopt) * 0.15, 2 + (w * 1000).astype(np.int64) % 2, OLD))
+    tin = rng.lognormal(4.3, 1.0, n).astype(np.int64) + 5
+    tout = rng.lognormal(5.3, 1.0, n).astype(np.int64) + 1
+    return Rows(ts, a, ip, prompt, ua.astype(np.int64), model.astype(np.int64), tin, tout)
+
+
+def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: PromptBank, cfg: ScenarioConfig,
+              rng: np.random.Generator) -> Rows:
+    """Rows for a block of operator accounts: scheduled sessions, rotating proxies, templates."""
+    a = np.repeat(acc, pop.rows[acc])
+    n = len(a)
+    b = pop.batch[a].astype(np.int64)
+    op = pop.op[a].astype(np.int64)
+    s = infra.sess_first[b] + (rng.random(n) * infra.sess_count[b]).astype(np.int64)
+    ts = np.minimum(infra.sess_time[s] + rng.integers(0, SESSION_SECONDS, n), epoch(SPAN_END) - 1)
+
+    ip = np.empty(n, np.int64)
+    tpl = np.empty(n, np.int64)
+    for o in range(len(cfg.campaigns)):  # three operators: a loop over pools, not rows
+        m = op == o
+        k = int(m.sum())
+        if not k:
+            continue
+        resi, dc, tpls = infra.op_resi[o], infra.op_dc[o], infra.op_templates[o]
+        window = rng.integers(0, 12, k)  # a session rotates through a dozen exits of each pool
+        r_ip = resi[(infra.sess_resi[s[m]] + window) % len(resi)]
+        d_ip = dc[(infra.sess_dc[s[m]] + window) % len(dc)]
+        ip[m] = np.where(rng.random(k) < 0.7, r_ip, d_ip)
+        drift = np.where(rng.random(k) < 0.3, rng.integers(0, 3, k), 0)
+        tpl[m] = tpls[(infra.sess_tpl[s[m]] + drift) % len(tpls)]
+
+    shift = infra.shift_time[op]
+    model = np.where(ts >= shift, np.where(rng.random(n) < 0.97, NEW, OLD), np.where(rng.random(n) < 0.9, OLD, 2))
+    tin = rng.integers(200, 1500, n)
+    tout = rng.integers(1500, 6000, n)
+    ua = pop.ua[a].astype(np.int64)
+
+    if cfg.cover_fraction > 0:  # camouflage: part of the traffic looks like anybody's
+        c = rng.random(n) < cfg.cover_fraction
+        k = int(c.sum())
+        generic = bank.segments["generic"]
+        lo = np.maximum(pop.batch_start[b[c]], pop.created[a[c]])
+        ts[c] = _human_times(rng, lo, np.full(k, epoch(SPAN_END), np.int64), COUNTRY_OFFSETS[pop.country[a[c]]])
+        popular_ip = np.where(rng.random(k) < 0.5, infra.vpn[rng.choice(len(infra.vpn), size=k, p=infra.vpn_p)],
+                              infra.cgnat[rng.choice(len(infra.cgnat), size=k, p=infra.cgnat_p)])
+        ip[c] = np.where(rng.random(k) < 0.7, popular_ip, ip[c])
+        tpl[c] = generic[rng.choice(len(generic), size=k, p=_zipf_p(len(generic), 1.1))]
+        tin[c] = rng.lognormal(4.3, 1.0, k).astype(np.int64) + 5
+        tout[c] = rng.lognormal(5.3, 1.0, k).astype(np.int64) + 1
+        model[c] = np.where(ts[c] >= epoch(MODEL_RELEASE), NEW, OLD)
+    return Rows(ts, a, ip, tpl, ua, model.astype(np.int64), tin, tout)

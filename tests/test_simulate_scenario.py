@@ -1,0 +1,205 @@
+"""The simulated scenario: valid contract data in every variant and format, reproducible, truthful."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import ipaddress
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from linkage.ingest.fingerprint import fingerprint_prompt
+from linkage.simulate import VARIANTS, simulate
+from linkage.simulate.config import build_config
+
+TINY = 0.002  # the floors: 2,000 legit accounts, >= 30 accounts per campaign
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("baseline")
+    simulate(out, scale=TINY, seed=11, raw_prompt_fraction=0.3)
+    return out
+
+
+def _truth(out: Path) -> dict[str, str]:
+    with open(out / "truth.csv", newline="") as f:
+        return {r["account_id"]: r["ring_id"] for r in csv.DictReader(f)}
+
+
+def _con(out: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    for t in ("accounts", "requests", "payments", "proxies"):
+        p = out / f"{t}.{fmt}"
+        if fmt == "parquet":
+            con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{p}')")
+        elif fmt == "csv":
+            con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_csv('{p}', header=true, parallel=false)")
+        else:
+            con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_json('{p}', format='newline_delimited')")
+    return con
+
+
+def test_full_scale_config_is_the_public_case() -> None:
+    cfg = build_config(1.0, 1)
+    assert [c.accounts for c in cfg.campaigns] == [400, 5_600, 18_000]
+    assert cfg.ring_accounts == 24_000
+    assert [c.exchanges for c in cfg.campaigns] == [150_000, 3_400_000, 13_000_000]
+    assert cfg.legit_accounts >= 500_000
+    assert cfg.legit_rows + cfg.campaign_rows >= 36_000_000
+    assert cfg.raw_prompt_fraction < 0.05
+
+
+def test_sizes_scale_linearly_with_floors() -> None:
+    half, full = build_config(0.5, 1), build_config(1.0, 1)
+    assert half.legit_accounts * 2 == full.legit_accounts
+    assert [c.accounts * 2 for c in half.campaigns] == [c.accounts for c in full.campaigns]
+    tiny = build_config(0.0001, 1)
+    assert tiny.legit_accounts >= 2_000
+    assert all(c.accounts >= 30 for c in tiny.campaigns)
+
+
+def test_truth_matches_accounts_and_campaign_sizes(baseline: Path) -> None:
+    truth = _truth(baseline)
+    con = _con(baseline)
+    ids = {r[0] for r in con.sql("SELECT account_id FROM accounts").fetchall()}
+    assert set(truth) == ids and len(ids) == con.sql("SELECT count(*) FROM accounts").fetchall()[0][0]
+    scenario = json.loads((baseline / "scenario.json").read_text())
+    for c in scenario["campaigns"]:
+        assert sum(1 for r in truth.values() if r == c["ring_id"]) == c["accounts"] >= 30
+    assert sum(1 for r in truth.values() if r == "") == scenario["legit_accounts"] >= 2_000
+    # exchanges in scenario.json are the campaign's request rows
+    con.register("truth", con.sql(f"SELECT * FROM read_csv('{baseline / 'truth.csv'}', all_varchar=true)").to_arrow_table())
+    per_ring = dict(con.sql("SELECT ring_id, count(*) FROM requests JOIN truth USING (account_id) "
+                            "WHERE ring_id IS NOT NULL AND ring_id <> '' GROUP BY 1").fetchall())
+    assert per_ring == {c["ring_id"]: c["exchanges"] for c in scenario["campaigns"]}
+    # nothing in ids or e-mails says "ring"
+    assert not any("ring" in a for a in ids)
+    assert con.sql("SELECT count(*) FROM accounts WHERE email ILIKE '%ring%'").fetchall()[0][0] == 0
+
+
+def test_raw_prompts_and_precomputed_fingerprints_agree(baseline: Path) -> None:
+    con = _con(baseline)
+    truth = _truth(baseline)
+    scenario = json.loads((baseline / "scenario.json").read_text())
+    rows = con.sql("SELECT account_id, prompt, prompt_fingerprint FROM requests").fetchall()
+    assert all((p is None) != (f is None) for _, p, f in rows)  # exactly one of the two
+    raw_fp: dict[str, set[str]] = {}
+    pre_fp: dict[str, set[str]] = {}
+    cache: dict[str, str] = {}
+    for a, p, f in rows:
+        ring = truth[a]
+        if not ring:
+            continue
+        if p is not None:
+            f2 = cache.get(p) or cache.setdefault(p, fingerprint_prompt(p).template)
+            raw_fp.setdefault(ring, set()).add(f2)
+        else:
+            pre_fp.setdefault(ring, set()).add(f)
+    for c in scenario["campaigns"]:
+        r = c["ring_id"]
+        assert raw_fp[r] == pre_fp[r]  # both paths give the same template set
+        assert len(pre_fp[r]) <= c["templates"]
+    rings = [pre_fp[c["ring_id"]] for c in scenario["campaigns"]]
+    assert not (rings[0] & rings[1]) and not (rings[1] & rings[2]) and not (rings[0] & rings[2])
+
+
+def _file_hashes(out: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl.gz"])
+def test_same_seed_gives_byte_identical_files(tmp_path: Path, fmt: str) -> None:
+    simulate(tmp_path / "a", scale=TINY, seed=3, fmt=fmt)
+    simulate(tmp_path / "b", scale=TINY, seed=3, fmt=fmt)
+    simulate(tmp_path / "c", scale=TINY, seed=4, fmt=fmt)
+    a, b, c = (_file_hashes(tmp_path / x) for x in "abc")
+    assert a == b
+    assert a[f"requests.{fmt}"] != c[f"requests.{fmt}"]
+
+
+def _check_contract(con: duckdb.DuckDBPyConnection, out: Path) -> None:
+    accounts = {r[0] for r in con.sql("SELECT account_id FROM accounts").fetchall()}
+    assert con.sql("SELECT count(*) FROM accounts WHERE account_id IS NULL OR created_at IS NULL").fetchall()[0][0] == 0
+    assert con.sql("SELECT count(*) FROM requests WHERE ts IS NULL OR account_id IS NULL OR ip IS NULL").fetchall()[0][0] == 0
+    req_accounts = {r[0] for r in con.sql("SELECT DISTINCT account_id FROM requests").fetchall()}
+    pay_accounts = {r[0] for r in con.sql("SELECT DISTINCT account_id FROM payments").fetchall()}
+    assert req_accounts <= accounts and pay_accounts <= accounts
+    for (ip,) in con.sql("SELECT DISTINCT ip FROM requests").fetchall():
+        ipaddress.ip_address(ip)
+    for ip, cidr, provider, kind in con.sql("SELECT ip, cidr, provider, kind FROM proxies").fetchall():
+        assert (ip is None) != (cidr is None) and provider
+        ipaddress.ip_network(cidr) if cidr else ipaddress.ip_address(ip)
+        assert kind in ("residential", "datacenter", "vpn", "tor")
+    lo, hi = con.sql("SELECT min(ts)::VARCHAR, max(ts)::VARCHAR FROM requests").fetchall()[0]
+    assert lo >= "2026-02-01" and hi < "2026-03-01"
+    assert con.sql("SELECT count(*) FROM payments WHERE instrument_fingerprint IS NULL OR ts IS NULL").fetchall()[0][0] == 0
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variant_writes_valid_contract_data(tmp_path: Path, variant: str) -> None:
+    simulate(tmp_path, scale=TINY, seed=5, variant=variant)
+    _check_contract(_con(tmp_path), tmp_path)
+    truth = _truth(tmp_path)
+    con = _con(tmp_path)
+    pays = con.sql("SELECT account_id, instrument_fingerprint FROM payments").fetchall()
+    ring_cards: dict[str, set[str]] = {}
+    ring_accounts: dict[str, set[str]] = {}
+    for a, card in pays:
+        if truth[a]:
+            ring_cards.setdefault(truth[a], set()).add(card)
+            ring_accounts.setdefault(truth[a], set()).add(a)
+    for r in ring_cards:
+        if variant in ("no-payment-sharing", "hard"):
+            assert len(ring_cards[r]) == len(ring_accounts[r])  # one card per account
+        else:
+            assert len(ring_cards[r]) * 10 <= len(ring_accounts[r])  # a few cards, many accounts
+
+
+def _ring_share(out: Path, where: str) -> float:
+    con = _con(out)
+    con.register("truth", con.sql(f"SELECT * FROM read_csv('{out / 'truth.csv'}', all_varchar=true)").to_arrow_table())
+    return con.sql(f"SELECT avg(CASE WHEN {where} THEN 1.0 ELSE 0 END) FROM requests JOIN truth USING (account_id) "
+                   "WHERE ring_id IS NOT NULL AND ring_id <> ''").fetchall()[0][0]
+
+
+def test_variants_change_what_they_say(tmp_path: Path) -> None:
+    for v in ("baseline", "camouflage", "shared-proxies"):
+        simulate(tmp_path / v, scale=TINY, seed=8, variant=v)
+    generic = "prompt IN (SELECT prompt FROM requests GROUP BY prompt HAVING count(DISTINCT account_id) > 100)"
+    assert _ring_share(tmp_path / "baseline", generic) < 0.05
+    assert 0.3 <= _ring_share(tmp_path / "camouflage", generic) <= 0.5
+
+    def legit_on_operator_ips(out: Path) -> int:
+        con = _con(out)
+        con.register("truth", con.sql(f"SELECT * FROM read_csv('{out / 'truth.csv'}', all_varchar=true)").to_arrow_table())
+        return con.sql("""
+            WITH ring_ips AS (SELECT DISTINCT ip FROM requests JOIN truth USING (account_id)
+                              WHERE ring_id IS NOT NULL AND ring_id <> '')
+            SELECT count(DISTINCT account_id) FROM requests JOIN truth USING (account_id)
+            WHERE (ring_id IS NULL OR ring_id = '') AND ip IN (SELECT ip FROM ring_ips)""").fetchall()[0][0]
+
+    assert legit_on_operator_ips(tmp_path / "shared-proxies") > 3 * legit_on_operator_ips(tmp_path / "baseline") > 0
+
+
+def test_formats_round_trip_to_the_same_data(tmp_path: Path) -> None:
+    digests = {}
+    for fmt in ("parquet", "csv", "jsonl", "jsonl.gz"):
+        out = tmp_path / fmt.replace(".", "_")
+        simulate(out, scale=TINY, seed=2, fmt=fmt)
+        con = _con(out, fmt)
+        _check_contract(con, out)
+        digests[fmt] = con.sql("""
+            SELECT count(*), sum(hash(account_id, ip, strftime(ts::TIMESTAMPTZ, '%Y-%m-%dT%H:%M:%S'),
+                                      coalesce(prompt, ''), model, tokens_in, tokens_out))
+            FROM requests""").fetchall()[0]
+        digests[fmt] += con.sql("SELECT count(*), sum(hash(account_id, strftime(created_at::TIMESTAMPTZ, '%Y-%m-%dT%H:%M:%S'), "
+                                "email)) FROM accounts").fetchall()[0]
+    assert len(set(digests.values())) == 1, digests
+    # parquet timestamps are typed UTC columns
+    assert str(pq.read_schema(tmp_path / "parquet" / "requests.parquet").field("ts").type) == "timestamp[us, tz=UTC]"
