@@ -110,7 +110,7 @@ def report(stages: list[Stage], scores: list[dict] | None, json_out: Path | None
     from linkage.evaluate.metrics import MethodScore
     from linkage.evaluate.report import campaigns_table, scores_table
 
-    console = Console()
+    console = Console(width=160)
     t = Table(title="Stages (each a `python -m linkage` subprocess)")
     for col in ("stage", "wall s", "peak RSS MB", "exit"):
         t.add_column(col, justify="left" if col == "stage" else "right")

@@ -94,6 +94,9 @@ def campaigns_table(scores: Sequence[MethodScore], top: int = 3) -> Table:
 
 
 def print_report(scores: Sequence[MethodScore], console: Console) -> None:
+    """Both tables and any baseline failures; wide enough not to truncate when piped."""
+    if not console.is_terminal:
+        console = Console(file=console.file, width=max(console.width, 160))
     console.print(scores_table(scores))
     console.print(campaigns_table(scores))
     for s in scores:
