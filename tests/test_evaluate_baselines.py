@@ -125,3 +125,14 @@ def test_greedy_peel_matches_ugfraud_reference() -> None:
         rows, cols, g = greedy_peel(m, column_weights(m))
         assert g == pytest.approx(float(ref_g), rel=1e-9)
         assert set(rows.tolist()) == set(ref_rows) and set(cols.tolist()) == set(ref_cols)
+
+
+def test_jaccard_row_blocks_do_not_change_the_answer() -> None:
+    from linkage.evaluate.baselines.incidence import build_incidence
+    from linkage.evaluate.baselines.jaccard_components import jaccard_edges
+
+    links, _ = planted_block(seed=5)
+    a = build_incidence(artifacts_table(links)).matrix
+    whole = set(zip(*(x.tolist() for x in jaccard_edges(a, top_k=3, cutoff=0.2))))
+    blocked = set(zip(*(x.tolist() for x in jaccard_edges(a, top_k=3, cutoff=0.2, block_pairs=50))))
+    assert whole and whole == blocked
