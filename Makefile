@@ -33,8 +33,11 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+## Figures, not assertions: simulate, then time ingest, detect and evaluate (with baselines).
+BENCH_SCALE ?= 1.0
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_simulate.py --scale $(BENCH_SCALE)
+	$(BIN)/python bench/bench_detect.py --scale $(BENCH_SCALE) --seed 7
 
 clean:
 	rm -rf $(VENV) $(DEMO) linkage-demo.duckdb .pytest_cache
