@@ -86,3 +86,21 @@ def test_typed_parquet_columns(tmp_path: Path) -> None:
     assert report.tables["requests"].loaded == 1 and report.tables["requests"].quarantined == 1
     g = snapshot(tmp_path / "g.duckdb")
     assert g["activity"] == [("a1", datetime(2024, 5, 1, 10, tzinfo=timezone.utc), "", 1, 5, 1)]
+
+
+def test_csv_quoted_prompt_with_newlines(tmp_path: Path) -> None:
+    """A CSV prompt holding a quoted code block (newlines inside quotes) loads as one request."""
+    import csv
+
+    data = tmp_path / "in"
+    data.mkdir()
+    prompt = "Fix this:\n```python\ndef f(x):\n    return x, \"y\"\n```\nThanks"
+    with open(data / "requests.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ts", "account_id", "ip", "prompt", "tokens_in", "tokens_out"])
+        for i in range(3000):  # enough rows that a parallel reader would split the file
+            w.writerow([f"2024-05-01T10:{i % 60:02d}:00Z", f"a{i % 7}", "1.2.3.4", prompt, 5, 1])
+    report = _ingest(data, tmp_path / "g.duckdb")
+    assert report.tables["requests"].loaded == 3000 and report.quarantined == 0
+    g = snapshot(tmp_path / "g.duckdb")
+    assert sum(row[3] for row in g["activity"]) == 3000

@@ -177,6 +177,19 @@ def _merge(store: GraphStore, tables: dict[str, pa.Table], files: list[IngestedF
     store.merge_batch(tables, files)
 
 
+def _timed_steps(progress: Progress) -> Progress:
+    """Wrap `progress` so each step's wall seconds are logged (DEBUG) when the next one starts."""
+    last: list = [None, 0.0]
+
+    def step(what: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if last[0] is not None:
+            log.debug("step %r took %.2fs", last[0], now - last[1])
+        last[0], last[1] = what, now
+        progress(what, done, total)
+    return step
+
+
 def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
                      progress: Progress | None = None) -> IngestReport:
     """Ingest every new file of `directory` into `store` with one atomic merge.
@@ -184,7 +197,7 @@ def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
     Raises UnreadableInput (store untouched) when a file cannot be read at all.
     """
     started = time.perf_counter()
-    step = progress or (lambda *_: None)
+    step = _timed_steps(progress or (lambda *_: None))
     directory = Path(directory)
     report = IngestReport(tables={t: TableCounts() for t in CONTRACTS})
     files, ignored = discover(directory)
@@ -231,8 +244,9 @@ def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
             con.close()
     if records:
         step("merging into the store", 0, 1)
-        _merge(store, tables, records)
         report.graph_rows = {name: t.num_rows for name, t in tables.items()}
+        _merge(store, tables, records)
+        del tables  # the Arrow copies are in the store now
     step("done", 1, 1)
     report.seconds = time.perf_counter() - started
     return report

@@ -52,7 +52,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
                         f" TRUE AS _json_ok, {', '.join(cols)} FROM {source}")
             types = {c: found[c][1] if c in found else MISSING for c in columns}
         elif f.fmt == "csv":
-            source = f"read_csv({path}, all_varchar=true, header=true)"
+            # parallel=false: the parallel reader rejects quoted fields spanning lines
+            # (prompts with code blocks); the single-threaded one reads them.
+            source = f"read_csv({path}, all_varchar=true, header=true, parallel=false)"
             found = {k.lower(): k for k in _describe(con, source)}
             cols = [f'"{found[c]}" AS {c}' if c in found else f"NULL::VARCHAR AS {c}" for c in columns]
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () + 1 AS _line,"

@@ -59,6 +59,16 @@ def _merge_sql(spec: TableSpec, incoming: str) -> str:
     )
 
 
+def _insert_sql(spec: TableSpec, incoming: str) -> str:
+    """Append `incoming` to an empty `spec` table as is.
+
+    The pipeline hands over batches already aggregated to one row per key, so
+    on an empty table the old ∪ incoming GROUP BY would only cost time and memory.
+    """
+    cols = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in spec.columns)
+    return f"INSERT INTO {spec.name} ({', '.join(spec.names)}) SELECT {cols} FROM {incoming}"
+
+
 class EmbeddedStore(GraphStore):
     """DuckDB behind the GraphStore interface."""
 
@@ -94,7 +104,8 @@ class EmbeddedStore(GraphStore):
                 spec = TABLES[name]
                 view = f"_incoming_{name}"
                 self.con.register(view, table)
-                sql = _merge_sql(spec, view)
+                empty = self.con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {spec.name})").fetchone()[0]
+                sql = _insert_sql(spec, view) if empty else _merge_sql(spec, view)
                 with self.timed(f"merge {name}", sql):
                     self.con.execute(sql)
                 self.con.unregister(view)
