@@ -40,17 +40,14 @@ def aggregate_requests(con: duckdb.DuckDBPyConnection, window_minutes: int) -> N
     pass (measured: 7 s vs 10 s on 3M rows), and each reads only its columns.
     """
     win = f"time_bucket(INTERVAL '{int(window_minutes)} minutes', ts)"
-    # Validate, cast and fingerprint once; every aggregate below then scans this compact
-    # table. The prompt join happens here, once, so the raw prompt text (the bulk of a
-    # request log) is never materialised; raw text wins over a precomputed fingerprint.
-    t0 = time.perf_counter()
-    con.execute("""CREATE OR REPLACE TEMP TABLE _requests AS
-        SELECT r.account_id, r.ip, r.ts, r.user_agent, r.model, r.tokens_in, r.tokens_out,
-               coalesce(p.fingerprint, lower(r.prompt_fingerprint)) AS fp,
-               (r.prompt IS NOT NULL OR r.prompt_fingerprint IS NOT NULL) AS has_fp
-        FROM clean_requests r LEFT JOIN _promptmap p ON r.prompt = p.text""")
-    log.debug("_requests took %.2fs", time.perf_counter() - t0)
-    con.execute("CREATE OR REPLACE TEMP VIEW _req_fp AS SELECT account_id, ts, fp FROM _requests WHERE has_fp")
+    # Validate and cast once; every aggregate below then scans this compact table.
+    con.execute("CREATE OR REPLACE TEMP TABLE _requests AS SELECT account_id, ip, ts, prompt,"
+                " prompt_fingerprint, user_agent, model, tokens_in, tokens_out FROM clean_requests")
+    # The prompt join only where fingerprints are needed; raw text wins over a precomputed one.
+    con.execute("""CREATE OR REPLACE TEMP VIEW _req_fp AS
+        SELECT r.account_id, r.ts, coalesce(p.fingerprint, lower(r.prompt_fingerprint)) AS fp
+        FROM _requests r LEFT JOIN _promptmap p ON r.prompt = p.text
+        WHERE r.prompt IS NOT NULL OR r.prompt_fingerprint IS NOT NULL""")
     seen = "count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen"
     queries = {
         "_agg_ip": f"SELECT account_id, ip, {seen} FROM _requests GROUP BY account_id, ip",
