@@ -40,4 +40,4 @@ bench: setup
 	$(BIN)/python bench/bench_detect.py --scale $(BENCH_SCALE) --seed 7
 
 clean:
-	rm -rf $(VENV) $(DEMO) linkage-demo.duckdb .pytest_cache
+	rm -rf $(VENV) node_modules $(DEMO) $(DEMO_STORE) .pytest_cache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import duckdb
 import pyarrow as pa
@@ -273,6 +272,3 @@ class EmbeddedStore(GraphStore):
         with self.timed("co_window_groups", sql):
             return self.con.sql(sql, params=[list(kinds)]).to_arrow_table()
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)

@@ -8,7 +8,7 @@ incremental ingest be exact, whichever engine applies it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -117,9 +117,3 @@ ARTIFACT_EDGES: dict[str, tuple[str, str, str]] = {
     "user_agent": ("used_agent", "ua_id", "requests"),
 }
 
-
-@dataclass
-class Batch:
-    """Aggregated rows ready to merge, by table name (pyarrow Tables)."""
-
-    tables: dict[str, object] = field(default_factory=dict)
