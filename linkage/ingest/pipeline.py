@@ -27,18 +27,19 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
-from linkage.ingest import aggregate, quarantine
+from linkage.ingest import aggregate, encode, quarantine
 from linkage.ingest.contract import CONTRACTS
 from linkage.ingest.discover import InputFile, content_hash, discover
 from linkage.ingest.fingerprint import fingerprint_prompt
 from linkage.ingest.network import match_ips, normalise_ip, normalise_network
 from linkage.ingest.pseudonymise import Pseudonymiser
-from linkage.ingest.readers import UnreadableInput, check_readable, stage_file
+from linkage.ingest.readers import MISSING, UnreadableInput, check_readable, stage_file
 from linkage.ingest.report import FileResult, IngestReport, TableCounts
-from linkage.ingest.validate import BAD_IP, IP_MAP, NET_MAP, clean_sql, quarantine_sql, rules_for, text
+from linkage.ingest.validate import BAD_IP, IP_MAP, NET_MAP, RAW_IP, FileRules, clean_sql, quarantine_sql, rules_for, text
 from linkage.settings import Settings
-from linkage.store.base import GraphStore
+from linkage.store.base import GraphStore, Table
 from linkage.store.models import IngestedFile
 
 log = logging.getLogger("linkage.ingest")
@@ -80,9 +81,12 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
     """Maps from raw IP/network/prompt text to normal forms, over distinct values only."""
     # Canonical dotted-quad IPv4 (the bulk of any log) is already in normal form: SQL keeps
     # it as is; only the rest (IPv6, padded, mapped, junk) goes through Python.
-    exprs = [f"SELECT {text('ip', t['ip'])} AS v FROM {rel}" for rel, t in staged["requests"]]
+    # The raw values as they are (kept: the encoder checks them), then their trimmed text.
+    exprs = [f"SELECT CAST(ip AS VARCHAR) AS v FROM {rel}" for rel, t in staged["requests"] if t["ip"] != MISSING]
     union = " UNION ALL ".join(exprs) or "SELECT NULL::VARCHAR AS v WHERE FALSE"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _rawip AS SELECT DISTINCT v AS raw FROM ({union}) WHERE v IS NOT NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_IP} AS SELECT DISTINCT v AS raw FROM ({union}) WHERE v IS NOT NULL")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rawip AS SELECT DISTINCT raw FROM (
+        SELECT NULLIF(trim(raw), '') AS raw FROM {RAW_IP}) WHERE raw IS NOT NULL""")
     odd = con.sql(f"SELECT raw FROM _rawip WHERE NOT regexp_full_match(raw, '{_DOTTED_QUAD}')"
                   ).to_arrow_table()["raw"].to_pylist()
     norm = [normalise_ip(r) for r in odd]
@@ -165,7 +169,11 @@ class _CrashMidMerge(logging.Handler):
             os._exit(17)
 
 
-def _merge(store: GraphStore, tables: dict[str, pa.Table], files: list[IngestedFile]) -> None:
+def _rows(table: Table) -> int:
+    return table.num_rows if isinstance(table, pa.Table) else table.count_rows()
+
+
+def _merge(store: GraphStore, tables: dict[str, Table], files: list[IngestedFile]) -> None:
     crash_at = os.environ.get(CRASH_ENV)
     if crash_at == "before-merge":
         os._exit(17)
@@ -221,6 +229,8 @@ def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
         return report
 
     with tempfile.TemporaryDirectory(prefix="linkage-spill-") as spill:
+        out = Path(spill) / "graph"
+        out.mkdir()
         con = _staging(settings, spill)
         try:
             for f in unknown:
@@ -232,7 +242,7 @@ def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
                 types = stage_file(con, f, f"_f{i}", CONTRACTS[f.table].columns)
                 staged[f.table].append((f"_f{i}", types))
             try:
-                tables, records = _process(con, store, settings, new, staged, report, step)
+                tables, records = _process(con, store, settings, new, staged, report, step, out)
             except duckdb.Error:
                 # Corruption past a parquet header shows only on a full scan: name the file.
                 for i, (f, _) in enumerate(new):
@@ -241,22 +251,54 @@ def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
             report.quarantine_file = quarantine.write(
                 con, settings.quarantine_dir or directory / "_quarantine")
         finally:
-            con.close()
-    if records:
-        step("merging into the store", 0, 1)
-        report.graph_rows = {name: t.num_rows for name, t in tables.items()}
-        _merge(store, tables, records)
-        del tables  # the Arrow copies are in the store now
+            con.close()  # frees the staging memory before the store starts merging
+        if records:
+            step("merging into the store", 0, 1)
+            report.graph_rows = {name: _rows(t) for name, t in tables.items()}
+            _merge(store, tables, records)
+        del tables
     step("done", 1, 1)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _validate_small(con: duckdb.DuckDBPyConnection, f: InputFile, rel: str, rules: FileRules,
+                    types: dict[str, str]) -> int:
+    """Quarantine the bad rows of a small (non-request) file; return how many."""
+    return quarantine.add_rows(con, quarantine_sql(rules, rel, str(f.path), f.table, types))
+
+
+def _encode_requests(con: duckdb.DuckDBPyConnection, f: InputFile, rel: str, rules: FileRules,
+                     types: dict[str, str], raw_ok: dict[str, bool], total: int) -> int:
+    """Encode the clean rows of a request file in one pass; only if some broke a rule, find them."""
+    clean = encode.encode_file(con, rel, types, rules, raw_ok, IP_MAP)
+    if clean == total:
+        return 0
+    return quarantine.add_rows(con, quarantine_sql(rules, rel, str(f.path), f.table, types))
+
+
+def _write_outputs(con: duckdb.DuckDBPyConnection, queries: dict[str, str], out: Path,
+                   step: Progress) -> dict[str, ds.Dataset]:
+    """Each graph table's query streamed to a parquet file: neither side holds it all in memory."""
+    tables: dict[str, ds.Dataset] = {}
+    for i, (name, sql) in enumerate(queries.items()):
+        step(f"aggregating {name}", i, len(queries))
+        path = out / f"{name}.parquet"
+        t0 = time.perf_counter()
+        con.execute(f"COPY ({aggregate.spec_select(name, sql)}) TO '{path}' (FORMAT parquet, COMPRESSION snappy)")
+        log.debug("%s took %.2fs", name, time.perf_counter() - t0)
+        tables[name] = ds.dataset(path, format="parquet")
+    return tables
+
+
 def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settings,
              new: list[tuple[InputFile, str]], staged: dict[str, list[tuple[str, dict[str, str]]]],
-             report: IngestReport, step: Progress) -> tuple[dict[str, pa.Table], list[IngestedFile]]:
+             report: IngestReport, step: Progress, out: Path) -> tuple[dict[str, Table], list[IngestedFile]]:
     step("normalising IPs and fingerprinting prompts", 0, 1)
     _build_maps(con, staged)
+    step("building dictionaries", 0, 1)
+    raw_ok, no_blanks = encode.build_dictionaries(con, staged["requests"], IP_MAP, "_promptmap")
+    encode.create_table(con)
     selects: dict[str, list[str]] = {t: [] for t in CONTRACTS}
     records: list[IngestedFile] = []
     now = datetime.now(timezone.utc)
@@ -266,10 +308,14 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
         step(f"validating {f.path.name}", i, len(new))
         rel = f"_f{i}"
         types = dict(next(t for r, t in staged[f.table] if r == rel))
-        rules = rules_for(f.table, types, bad_ips=bad_ips, bad_nets=bad_nets)
-        bad = quarantine.add_rows(con, quarantine_sql(rules, rel, str(f.path), f.table, types))
+        rules = rules_for(f.table, types, bad_ips=bad_ips, bad_nets=bad_nets,
+                          no_blanks=no_blanks if f.table == "requests" else frozenset())
         total = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
-        selects[f.table].append(clean_sql(rules, rel))
+        if f.table == "requests":
+            bad = _encode_requests(con, f, rel, rules, types, raw_ok, total)
+        else:
+            bad = _validate_small(con, f, rel, rules, types)
+            selects[f.table].append(clean_sql(rules, rel))
         report.files.append(FileResult(path=str(f.path), table=f.table, status="loaded",
                                        rows_loaded=total - bad, rows_quarantined=bad))
         report.tables[f.table].loaded += total - bad
@@ -278,13 +324,11 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
                                     rows_loaded=total - bad, rows_quarantined=bad, ingested_at=now))
     _clean_views(con, selects)
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
-    step("aggregating requests", 0, 1)
-    aggregate.aggregate_requests(con, settings.lockstep_window_minutes)
-    tables = aggregate.request_tables(con)
-    step("aggregating accounts, payments and proxies", 0, 1)
-    tables["account"] = aggregate.account_table(con)
-    tables.update(aggregate.payment_tables(con))
-    tables.update(aggregate.proxy_tables(con))
+    aggregate.request_accounts(con)
+    queries = {**aggregate.request_queries(settings.lockstep_window_minutes),
+               "account": aggregate.account_query(), **aggregate.payment_queries(), **aggregate.proxy_queries()}
+    tables: dict[str, Table] = dict(_write_outputs(con, queries, out, step))
     step("matching IPs to proxy ranges", 0, 1)
-    tables["exit_of"] = _exit_of(store, tables["ip"], tables["proxy_range"])
+    tables["exit_of"] = _exit_of(store, tables["ip"].to_table(columns=["ip"]),
+                                 tables["proxy_range"].to_table(columns=["network", "proxy_id"]))
     return tables, records

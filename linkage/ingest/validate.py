@@ -25,6 +25,7 @@ _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 IP_MAP = "_ipmap"  # staging table: raw text, normal form (NULL when unparseable), version
+RAW_IP = "_raw_ip"  # staging table: every distinct raw IP value of the request files, as text
 BAD_IP = "_bad_ip"  # staging table: the raw IP texts that do not parse (small)
 NET_MAP = "_netmap"  # staging table: raw ip/cidr text of proxies, normal network or NULL
 
@@ -55,11 +56,15 @@ def text(col: str, sql_type: str) -> str:
     return f"CAST({col} AS VARCHAR)"
 
 
-def missing(col: str, sql_type: str) -> str:
-    """SQL that is TRUE when the column has no value (typed columns are never cast to text for it)."""
+def missing(col: str, sql_type: str, no_blanks: bool = False) -> str:
+    """SQL that is TRUE when the column has no value (typed columns are never cast to text for it).
+
+    `no_blanks`: the column's distinct values are known to hold no blank text, so
+    NULL is the only way to be missing (spares trimming every row of a big file).
+    """
     if sql_type == MISSING:
         return "TRUE"
-    if sql_type == "VARCHAR":
+    if sql_type == "VARCHAR" and not no_blanks:
         return f"({col} IS NULL OR trim({col}) = '')"
     return f"({col} IS NULL)"
 
@@ -83,16 +88,18 @@ def _tokens(col: str, sql_type: str) -> tuple[str, str]:
             f"try_cast({t} AS BIGINT)")
 
 
-def rules_for(table: str, types: dict[str, str], bad_ips: bool = True, bad_nets: bool = True) -> FileRules:
+def rules_for(table: str, types: dict[str, str], bad_ips: bool = True, bad_nets: bool = True,
+              no_blanks: frozenset[str] = frozenset()) -> FileRules:
     """Checks and clean expressions for one staged file of `table` with column `types`.
 
     `bad_ips`/`bad_nets`: whether any unparseable IP/network text exists at all;
-    if not, the (per-row) lookup is left out.
+    if not, the (per-row) lookup is left out. `no_blanks`: columns whose distinct
+    values hold no blank text (see `missing`).
     """
     contract = CONTRACTS[table]
     checks = [Check(None, "malformed JSON", "NOT _json_ok")]
     for col in contract.required:
-        checks.append(Check(col, "missing required field", missing(col, types[col])))
+        checks.append(Check(col, "missing required field", missing(col, types[col], col in no_blanks)))
     for group in contract.one_of:
         cond = " AND ".join(missing(c, types[c]) for c in group)
         checks.append(Check("|".join(group), "missing required field", cond))

@@ -13,8 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from linkage.store.models import DetectionResult, GraphStats, IngestedFile, Ring, RingChange, DetectionRun
+
+# A batch table: in memory, or an Arrow dataset (the ingest streams its aggregates
+# through parquet files so that neither it nor the store holds them all at once).
+Table = pa.Table | ds.Dataset
 
 log = logging.getLogger("linkage.store")
 
@@ -62,8 +67,11 @@ class GraphStore(ABC):
 
     # ---- ingest side -------------------------------------------------------
     @abstractmethod
-    def merge_batch(self, tables: dict[str, pa.Table], files: list[IngestedFile]) -> None:
+    def merge_batch(self, tables: dict[str, Table], files: list[IngestedFile]) -> None:
         """Merge aggregated rows into the graph and record `files` as applied, atomically.
+
+        `tables` maps graph table names (`linkage.store.tables`) to rows in that
+        table's columns, at most one row per key; each is scanned once.
 
         Either everything in the call lands or nothing does: a killed ingest
         leaves the store as it was before the call.

@@ -6,8 +6,9 @@ import json
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
-from linkage.store.base import GraphStore
+from linkage.store.base import GraphStore, Table
 from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
 )
@@ -68,6 +69,16 @@ def _insert_sql(spec: TableSpec, incoming: str) -> str:
     return f"INSERT INTO {spec.name} ({', '.join(spec.names)}) SELECT {cols} FROM {incoming}"
 
 
+def _parquet_source(table: Table) -> str | None:
+    """`read_parquet([...])` for a dataset of parquet files: DuckDB's own parallel reader
+    is several times faster than scanning the dataset through Arrow."""
+    if (isinstance(table, ds.FileSystemDataset) and isinstance(table.format, ds.ParquetFileFormat)
+            and table.files):
+        files = ", ".join("'" + f.replace("'", "''") + "'" for f in table.files)
+        return f"read_parquet([{files}])"
+    return None
+
+
 class EmbeddedStore(GraphStore):
     """DuckDB behind the GraphStore interface."""
 
@@ -87,7 +98,7 @@ class EmbeddedStore(GraphStore):
         self.con.close()
 
     # ---- ingest side -------------------------------------------------------
-    def merge_batch(self, tables: dict[str, pa.Table], files: list[IngestedFile]) -> None:
+    def merge_batch(self, tables: dict[str, Table], files: list[IngestedFile]) -> None:
         files_table = pa.Table.from_pylist(
             [f.model_dump() for f in files],
             schema=pa.schema([("content_hash", pa.string()), ("path", pa.string()),
@@ -102,12 +113,16 @@ class EmbeddedStore(GraphStore):
             for name, table in work.items():
                 spec = TABLES[name]
                 view = f"_incoming_{name}"
-                self.con.register(view, table)
+                source = _parquet_source(table)
+                if source is None:
+                    self.con.register(view, table)
                 empty = self.con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {spec.name})").fetchone()[0]
-                sql = _insert_sql(spec, view) if empty else _merge_sql(spec, view)
+                incoming = source or view
+                sql = _insert_sql(spec, incoming) if empty else _merge_sql(spec, incoming)
                 with self.timed(f"merge {name}", sql):
                     self.con.execute(sql)
-                self.con.unregister(view)
+                if source is None:
+                    self.con.unregister(view)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")

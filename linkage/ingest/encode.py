@@ -1,0 +1,154 @@
+"""The request log as a compact table of 64-bit keys: the one pass over the big input.
+
+Grouping tens of millions of rows by long strings (account ids, IPs, 16-hex
+fingerprints, 100-character user agents) is what made ingest slow. So every
+request file is read once, validated in the same pass, and written to `_rq`
+with each string replaced by `hash()` of its canonical form:
+
+    _rq(aid, iid, fid, uid, mid UBIGINT, ts TIMESTAMPTZ, tokens_in, tokens_out BIGINT)
+
+All aggregates then group by integers; dictionaries `_d_<kind>(h, s)` built
+over DISTINCT values turn the keys back into strings on the (far smaller)
+aggregated output. A dictionary in which two strings share a hash would merge
+two entities, so every dictionary is checked and the load stops on a collision
+(odds below one in a million at a few million distinct values per kind).
+
+Canonical forms are the ones the rest of the pipeline uses: trimmed text with
+empty meaning absent, lower-case fingerprints, normalised IPs, '' for a
+missing model. When a column's distinct values are already canonical (the
+common case) the pass hashes the raw value and skips the string functions.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import xxhash
+
+from linkage.ingest.readers import MISSING
+from linkage.ingest.validate import RAW_IP, FileRules, text
+
+REQUESTS = "_rq"
+_TRIMMED = "NULLIF(trim(raw), '')"  # canonical text of a dictionary's raw (VARCHAR) value
+
+
+class HashCollision(RuntimeError):
+    """Two distinct values of one kind hash alike: the load stops rather than merge them."""
+
+
+def _h(expr: str) -> str:
+    """hash() of a value, NULL for NULL (DuckDB hashes NULL to a constant)."""
+    return f"CASE WHEN ({expr}) IS NOT NULL THEN hash({expr}) END"
+
+
+def _raw_union(files: list[tuple[str, dict[str, str]]], col: str) -> str:
+    parts = [f"SELECT CAST({col} AS VARCHAR) AS raw FROM {rel}" for rel, types in files if types[col] != MISSING]
+    return " UNION ALL ".join(parts) or "SELECT NULL::VARCHAR AS raw WHERE FALSE"
+
+
+def _check_unique(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    distinct_h, distinct_s = con.execute(f"SELECT count(DISTINCT h), count(DISTINCT s) FROM {table}").fetchone()
+    if distinct_h != distinct_s:
+        raise HashCollision(f"{table}: {distinct_s} distinct values but {distinct_h} distinct hashes")
+
+
+def _text_dictionary(con: duckdb.DuckDBPyConnection, name: str, files: list[tuple[str, dict[str, str]]],
+                     col: str, canon: str) -> bool:
+    """Build `_d_<name>(h, s)` from the distinct raw values of `col`; True if raw == canonical throughout.
+
+    `canon` is an SQL expression over `raw` giving the canonical text (or NULL).
+    Only text columns are hashed raw; a typed column (a parquet integer id) always goes through `canon`.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_{name} AS SELECT DISTINCT raw FROM ({_raw_union(files, col)})"
+                " WHERE raw IS NOT NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _d_{name} AS SELECT DISTINCT {_h('s')} AS h, s FROM ("
+                f" SELECT {canon} AS s FROM _raw_{name}) WHERE s IS NOT NULL")
+    _check_unique(con, f"_d_{name}")
+    canonical = con.execute(f"SELECT coalesce(bool_and(coalesce(raw = {canon}, FALSE)), TRUE) FROM _raw_{name}").fetchone()[0]
+    con.execute(f"DROP TABLE _raw_{name}")
+    typed = any(types[col] not in ("VARCHAR", MISSING) for _, types in files)
+    return bool(canonical) and not typed
+
+
+def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, dict[str, str]]],
+                       ip_map: str, prompt_map: str) -> tuple[dict[str, bool], frozenset[str]]:
+    """Dictionaries for every hashed kind.
+
+    Returns which columns can be hashed raw, and which required columns hold no
+    blank text (their missing-check needs no trim; see `validate.missing`).
+
+    Needs the IP map (trimmed raw text -> normal IP, version) and the prompt map
+    (raw prompt text -> fingerprint, simhash, capability) built earlier over distinct values.
+    """
+    raw_ok = {
+        "account_id": _text_dictionary(con, "acct", files, "account_id", _TRIMMED),
+        "user_agent": _text_dictionary(con, "ua", files, "user_agent", _TRIMMED),
+        "model": _text_dictionary(con, "model", files, "model", _TRIMMED),
+        "prompt_fingerprint": _text_dictionary(con, "pf", files, "prompt_fingerprint", f"lower({_TRIMMED})"),
+    }
+    # Missing model is '' (the activity key); fingerprints from raw prompts join the fingerprint dictionary.
+    con.execute(f"INSERT INTO _d_model SELECT hash(''), '' WHERE NOT EXISTS (SELECT 1 FROM _d_model WHERE s = '')")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_fp AS SELECT DISTINCT h, s FROM (
+        SELECT h, s FROM _d_pf UNION ALL SELECT hash(fingerprint), fingerprint FROM {prompt_map})""")
+    con.execute("DROP TABLE _d_pf")
+    _check_unique(con, "_d_fp")
+    # Raw prompt text -> fingerprint key, joined only on the rows that carry a prompt.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _d_prompt AS SELECT hash(text) AS ph, hash(fingerprint) AS fh"
+                f" FROM {prompt_map}")
+    # IPs: the map already holds the normal form of every distinct trimmed raw text.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_ip AS SELECT hash(ip) AS h, ip AS s, any_value(version) AS version
+        FROM {ip_map} WHERE ip IS NOT NULL GROUP BY ip""")
+    _check_unique(con, "_d_ip")
+    # Raw IP text can be hashed as is when every raw value is its own normal form (or is bad anyway).
+    ip_ok, ip_no_blanks = con.execute(f"""SELECT coalesce(bool_and(m.ip IS NULL OR r.raw = m.ip), TRUE),
+            coalesce(bool_and(trim(r.raw) <> ''), TRUE)
+        FROM {RAW_IP} r LEFT JOIN {ip_map} m ON m.raw = NULLIF(trim(r.raw), '')""").fetchall()[0]
+    raw_ok["ip"] = bool(ip_ok) and all(types["ip"] == "VARCHAR" for _, types in files)
+    # A raw-canonical text column holds no blanks (blank is not canonical); nor may an IP column say so.
+    no_blanks = frozenset([*(["account_id"] if raw_ok["account_id"] else []), *(["ip"] if ip_no_blanks else [])])
+    uas = con.sql("SELECT h, s FROM _d_ua").to_arrow_table()
+    con.register("_ua_ids", pa.table({
+        "h": uas["h"], "s": uas["s"],
+        "ua_id": pa.array([xxhash.xxh3_64_hexdigest(s.encode()) for s in uas["s"].to_pylist()], pa.string()),
+    }))
+    con.execute("CREATE OR REPLACE TEMP TABLE _d_ua AS SELECT * FROM _ua_ids")
+    con.unregister("_ua_ids")
+    return raw_ok, no_blanks
+
+
+def create_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {REQUESTS} (aid UBIGINT, iid UBIGINT, fid UBIGINT, uid UBIGINT,
+        mid UBIGINT, ts TIMESTAMPTZ, tokens_in BIGINT, tokens_out BIGINT)""")
+
+
+def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str], rules: FileRules,
+                raw_ok: dict[str, bool], ip_map: str) -> int:
+    """Append the clean rows of request file `rel` to `_rq`; return how many were clean."""
+    def key(col: str, canon: str) -> str:
+        if types[col] == MISSING:
+            return "NULL::UBIGINT"
+        return _h(col) if raw_ok[col] else _h(canon)
+
+    joins = ""
+    if raw_ok["ip"]:
+        iid = key("ip", "ip")
+    else:
+        # (the map's columns renamed: the file has its own `ip`)
+        joins += (f" LEFT JOIN (SELECT raw AS _mraw, ip AS _mip FROM {ip_map}) _m"
+                  f" ON _m._mraw = {text('ip', types['ip'])}")
+        iid = _h("_mip")
+    pf = key("prompt_fingerprint", f"lower({text('prompt_fingerprint', types['prompt_fingerprint'])})")
+    if types["prompt"] != MISSING:
+        # Raw text wins over a precomputed fingerprint (the ingest computed it from the text itself).
+        joins += f" LEFT JOIN (SELECT ph AS _ph, fh AS _fh FROM _d_prompt) _p ON _ph = {_h(text('prompt', types['prompt']))}"
+        fid = f"coalesce(_fh, {pf})"
+    else:
+        fid = pf
+    model = "hash('')" if types["model"] == MISSING else (
+        f"hash(coalesce({'model' if raw_ok['model'] else text('model', types['model'])}, ''))")
+    sql = f"""INSERT INTO {REQUESTS}
+        SELECT {key('account_id', text('account_id', types['account_id']))}, {iid}, {fid},
+               {key('user_agent', text('user_agent', types['user_agent']))}, {model},
+               {rules.clean['ts']}, {rules.clean['tokens_in']}, {rules.clean['tokens_out']}
+        FROM {rel} {joins} WHERE NOT ({rules.any_bad})"""
+    return int(con.execute(sql).fetchone()[0])

@@ -1,0 +1,72 @@
+"""The request log is grouped by 64-bit keys of canonical values: messy spellings of one value
+must land on one node, blanks must still be quarantined, and a hash collision must stop the load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest_sample import snapshot, write
+from linkage.ingest.encode import HashCollision, _check_unique
+from linkage.ingest.pipeline import ingest_directory
+from linkage.settings import load_settings
+from linkage.store import open_store
+
+pytestmark = pytest.mark.embedded
+
+CLEAN = [
+    {"ts": "2024-05-01T10:00:00Z", "account_id": "a1", "ip": "10.1.2.3", "prompt_fingerprint": "00000000deadbeef",
+     "model": "m1", "user_agent": "curl/8", "tokens_in": 1},
+    {"ts": "2024-05-01T10:01:00Z", "account_id": "a1", "ip": "10.1.2.3", "prompt_fingerprint": "00000000deadbeef",
+     "model": "m1", "user_agent": "curl/8", "tokens_in": 2},
+    {"ts": "2024-05-01T10:02:00Z", "account_id": "a2", "ip": "10.1.2.3", "prompt_fingerprint": "00000000deadbeef",
+     "user_agent": "curl/8", "tokens_in": 4},
+]
+# The same three requests as a sloppy feed writes them: padding, upper-case hex, zero-padded octets,
+# an IPv4-mapped IPv6 address, a blank model.
+MESSY = [
+    {**CLEAN[0], "account_id": " a1", "ip": "010.001.002.003", "prompt_fingerprint": "00000000DEADBEEF "},
+    {**CLEAN[1], "account_id": "a1 ", "ip": "::ffff:10.1.2.3", "model": " m1", "user_agent": " curl/8"},
+    {**CLEAN[2], "ip": " 10.1.2.3", "model": "  "},
+]
+
+
+def _graph(tmp: Path, name: str, rows: list[dict], ext: str = ".jsonl") -> tuple[dict, object]:
+    data = tmp / name
+    write(data / f"requests{ext}", rows)
+    db = tmp / f"{name}.duckdb"
+    with open_store(str(db)) as store:
+        report = ingest_directory(store, data, load_settings(store=str(db)))
+    return snapshot(db), report
+
+
+def _without_files(g: dict) -> dict:
+    return {k: v for k, v in g.items() if k != "ingested_file"}
+
+
+@pytest.mark.parametrize("ext", [".jsonl", ".parquet"])
+def test_messy_spellings_of_one_value_build_the_same_graph_as_clean_ones(tmp_path: Path, ext: str) -> None:
+    clean, _ = _graph(tmp_path, "clean", CLEAN, ext)
+    messy, report = _graph(tmp_path, "messy", MESSY, ext)
+    assert report.quarantined == 0
+    assert _without_files(messy) == _without_files(clean)
+    assert len(clean["account"]) == 2 and len(clean["ip"]) == 1 and len(clean["prompt_fingerprint"]) == 1
+
+
+def test_blank_required_values_are_quarantined_not_hashed(tmp_path: Path) -> None:
+    rows = [*CLEAN, {**CLEAN[0], "account_id": "   "}, {**CLEAN[0], "ip": " "}, {**CLEAN[0], "ip": ""}]
+    graph, report = _graph(tmp_path, "blanks", rows)
+    assert report.tables["requests"].loaded == 3 and report.tables["requests"].quarantined == 3
+    clean, _ = _graph(tmp_path, "clean", CLEAN)
+    assert _without_files(graph) == _without_files(clean)
+    lines = (report.quarantine_file.read_text().splitlines())
+    assert len(lines) == 3 and all('"missing required field"' in line for line in lines)
+
+
+def test_a_hash_collision_in_a_dictionary_stops_the_load() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE _d_x AS SELECT * FROM (VALUES (1::UBIGINT, 'a'), (1::UBIGINT, 'b')) t(h, s)")
+    with pytest.raises(HashCollision, match="2 distinct values but 1 distinct hashes"):
+        _check_unique(con, "_d_x")
