@@ -5,11 +5,18 @@ Distillation campaigns aim at what is expensive to learn: reasoning traces
 Each class has a list of cue patterns; a prompt scores one point per cue
 matched, the best class wins, ties go to the more specific class
 (tool_use > coding > reasoning), and no cue at all means `other`.
+
+Speed: every cue regex is matched case-insensitively against the raw text, as
+documented, but only when the literal it cannot match without (derived from
+the pattern, see `_required_literal`) occurs in a case-folded copy of the text.
+Most prompts contain few cue words, so most of the 51 searches are skipped.
 """
 
 from __future__ import annotations
 
 import re
+import re._constants as _sre_c
+import re._parser as _sre_parse
 
 CUES: dict[str, tuple[str, ...]] = {
     "tool_use": (
@@ -31,13 +38,47 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 _PRIORITY = ("tool_use", "coding", "reasoning")
-_COMPILED = {k: [re.compile(p, re.I) for p in v] for k, v in CUES.items()}
 CAPABILITIES = (*_PRIORITY, "other")
+
+# The non-ASCII characters that re.IGNORECASE lets match an ASCII character,
+# and the (lower-case) ASCII character they match. Derived by brute force over
+# every code point (tests/test_fingerprint_speedup.py re-derives and compares),
+# so that folding the text with this table plus str.lower on ASCII can only
+# keep, never hide, a literal the regex would match.
+FOLD_TO_ASCII = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+_FOLD = {ord(c): a for c, a in FOLD_TO_ASCII.items()} | {ord(c): c.lower() for c in map(chr, range(65, 91))}
+
+
+def _required_literal(pattern: str) -> str:
+    """The longest run of plain characters that every match of `pattern` contains, lower-cased.
+
+    Only top-level literal items count: anything under a group, a repeat or an
+    alternation breaks the run, so the run is present in every match (in
+    order, contiguous). '' means no such literal: the cue is always searched.
+    """
+    best, run = "", ""
+    for op, arg in _sre_parse.parse(pattern, re.I):
+        if op is _sre_c.LITERAL and chr(arg).isascii():
+            run += chr(arg).lower()
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best
+
+
+_COMPILED = {k: [(_required_literal(p), re.compile(p, re.I)) for p in v] for k, v in CUES.items()}
+
+
+def _folded(text: str) -> str:
+    # ASCII text: lower() is exact; otherwise map only the characters re.I
+    # equates with an ASCII letter (length-preserving, unlike lower()).
+    return text.lower() if text.isascii() else text.translate(_FOLD)
 
 
 def classify_capability(text: str) -> str:
     """`tool_use`, `coding`, `reasoning` or `other` for one raw prompt."""
-    scores = {k: sum(1 for p in pats if p.search(text)) for k, pats in _COMPILED.items()}
+    hay = _folded(text)
+    scores = {k: sum(1 for lit, p in pats if lit in hay and p.search(text)) for k, pats in _COMPILED.items()}
     best = max(scores.values())
     if best == 0:
         return "other"
