@@ -15,6 +15,8 @@ Most prompts contain few cue words, so most of the 51 searches are skipped.
 from __future__ import annotations
 
 import re
+from itertools import compress
+
 import re._constants as _sre_c
 import re._parser as _sre_parse
 
@@ -66,7 +68,36 @@ def _required_literal(pattern: str) -> str:
     return best
 
 
-_COMPILED = {k: [(_required_literal(p), re.compile(p, re.I)) for p in v] for k, v in CUES.items()}
+_CLASS_INDEX = {k: i for i, k in enumerate(CUES)}
+# One entry per cue, flat, so the literal checks run as one C-level pass (map + compress).
+_LITERALS = [_required_literal(p) for pats in CUES.values() for p in pats]
+_PATTERNS = [(re.compile(p, re.I), _CLASS_INDEX[k]) for k, pats in CUES.items() for p in pats]
+
+
+def _any_literal_regex(literals: list[str]) -> re.Pattern[str] | None:
+    """A case-sensitive regex that matches where any of `literals` starts (a trie, so one pass is cheap).
+
+    None when some literal is '' (that cue must always be searched).
+    """
+    if not all(literals):
+        return None
+    trie: dict = {}
+    for lit in literals:
+        node = trie
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        if "" in node:  # a literal ends here: its longer extensions add nothing to "any is present"
+            return ""
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return re.compile(emit(trie))
+
+
+_ANY_LITERAL = _any_literal_regex(_LITERALS)
 
 
 def _folded(text: str) -> str:
@@ -78,8 +109,13 @@ def _folded(text: str) -> str:
 def classify_capability(text: str) -> str:
     """`tool_use`, `coding`, `reasoning` or `other` for one raw prompt."""
     hay = _folded(text)
-    scores = {k: sum(1 for lit, p in pats if lit in hay and p.search(text)) for k, pats in _COMPILED.items()}
-    best = max(scores.values())
+    if _ANY_LITERAL is not None and _ANY_LITERAL.search(hay) is None:
+        return "other"  # no cue's literal, so no cue can match (most prompts)
+    scores = [0] * len(CUES)
+    for pattern, k in compress(_PATTERNS, map(hay.__contains__, _LITERALS)):
+        if pattern.search(text):
+            scores[k] += 1
+    best = max(scores)
     if best == 0:
         return "other"
-    return next(k for k in _PRIORITY if scores[k] == best)
+    return next(k for k in _PRIORITY if scores[_CLASS_INDEX[k]] == best)

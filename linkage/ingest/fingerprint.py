@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import xxhash
@@ -49,7 +50,8 @@ _LINE_SPACE = re.compile(r" ?\n[\s]*")
 _ASCII_UPPER = re.compile(r"[A-Z]")
 _IDENT_GATE = re.compile(r"[0-9_.A-Z]")
 _DIGIT = re.compile(r"\d")
-_QUOTES = ('"', "'", "“")
+# Any gate character at all (':' stands for "://", '.' for "www."): without one, no pass can match.
+_MASKABLE = re.compile(r"[`:.@\"'“A-Z_\d]")
 
 _SIMHASH_CHUNK = 1 << 20  # shingle hashes per numpy pass: bounds the 64-byte-per-hash bit matrix
 
@@ -75,15 +77,9 @@ def _plain_spacing(text: str) -> bool:
     return text.isprintable() and "  " not in text
 
 
-def normalise(text: str) -> str:
-    """The prompt with every variable part masked: the template it was filled from."""
-    text = unicodedata.normalize("NFKC", text)
-    # Whitespace first, so that name detection (which looks at the preceding
-    # character) does not depend on how many spaces a template was filled with.
-    if not _plain_spacing(text):
-        text = _LINE_SPACE.sub("\n", _BLANKS.sub(" ", text))
-    text = text.strip()
-    # Each pass below runs only when its gate says the regex can match.
+def _mask_variables(text: str) -> str:
+    # The masking passes, in their order; each runs only when its gate says
+    # the regex can match the text as it is at that point.
     if "`" in text:
         if "```" in text:
             text = _CODE_BLOCK.sub(lambda m: _mask_code(m.group(0)), text)
@@ -92,7 +88,7 @@ def normalise(text: str) -> str:
         text = _URL.sub(" <url> ", text)
     if "@" in text:
         text = _EMAIL.sub(" <email> ", text)
-    if any(q in text for q in _QUOTES):
+    if '"' in text or "'" in text or "“" in text:
         text = _QUOTED.sub(" <str> ", text)
     if _ASCII_UPPER.search(text):
         text = _NAME.sub(" <name> ", text)
@@ -100,6 +96,19 @@ def normalise(text: str) -> str:
         text = _IDENT.sub(" <id> ", text)
     if _DIGIT.search(text):
         text = _NUMBER.sub(" <num> ", text)
+    return text
+
+
+def normalise(text: str) -> str:
+    """The prompt with every variable part masked: the template it was filled from."""
+    text = unicodedata.normalize("NFKC", text)
+    # Whitespace first, so that name detection (which looks at the preceding
+    # character) does not depend on how many spaces a template was filled with.
+    if not _plain_spacing(text):
+        text = _LINE_SPACE.sub("\n", _BLANKS.sub(" ", text))
+    text = text.strip()
+    if _MASKABLE.search(text):
+        text = _mask_variables(text)
     text = text.lower()
     if not _plain_spacing(text):
         text = _SPACE.sub(" ", text)
@@ -110,9 +119,18 @@ def template_fingerprint(text: str) -> str:
     return xxhash.xxh3_64_hexdigest(normalise(text).encode())
 
 
+def _words(text: str) -> list[str]:
+    """`_WORD.findall(text)`; a plain split when the text is a-z words joined by single spaces."""
+    letters = text.replace(" ", "")
+    if (letters.isascii() and letters.isalpha() and letters.islower() and "  " not in text
+            and not text.startswith(" ") and not text.endswith(" ")):
+        return text.split(" ")
+    return _WORD.findall(text)
+
+
 def _shingle_hashes(normalised: str, shingle: int = 3) -> list[int]:
     """xxh3 of each `shingle`-word shingle; one shingle (maybe '') for a shorter text."""
-    words = _WORD.findall(normalised)
+    words = _words(normalised)
     if len(words) < shingle:
         grams = [" ".join(words)] if words else [""]
     elif shingle == 3:
@@ -155,16 +173,16 @@ def _majority_bits(hashes: list[int], lengths: list[int]) -> list[int]:
 
 def _simhashes(hash_lists: list[list[int]]) -> list[int]:
     """SimHash per list of shingle hashes (every list non-empty), in chunks of bounded memory."""
+    lengths = list(map(len, hash_lists))
+    ends = np.cumsum(lengths, dtype=np.int64)
     out: list[int] = []
     i = 0
     while i < len(hash_lists):
-        flat: list[int] = []
-        lengths: list[int] = []
-        while i < len(hash_lists) and (not lengths or len(flat) + len(hash_lists[i]) <= _SIMHASH_CHUNK):
-            flat.extend(hash_lists[i])
-            lengths.append(len(hash_lists[i]))
-            i += 1
-        out.extend(_majority_bits(flat, lengths))
+        # at least one text per chunk, however many shingles it has
+        base = int(ends[i - 1]) if i else 0
+        j = max(i + 1, int(np.searchsorted(ends, base + _SIMHASH_CHUNK, side="right")))
+        out.extend(_majority_bits(list(chain.from_iterable(hash_lists[i:j])), lengths[i:j]))
+        i = j
     return out
 
 
