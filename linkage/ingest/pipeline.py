@@ -32,7 +32,7 @@ import pyarrow.dataset as ds
 from linkage.ingest import aggregate, encode, quarantine
 from linkage.ingest.contract import CONTRACTS
 from linkage.ingest.discover import InputFile, content_hash, discover
-from linkage.ingest.fingerprint import fingerprint_prompt
+from linkage.ingest.fingerprint import fingerprint_prompts
 from linkage.ingest.network import match_ips, normalise_ip, normalise_network
 from linkage.ingest.pseudonymise import Pseudonymiser
 from linkage.ingest.readers import MISSING, UnreadableInput, check_readable, stage_file
@@ -110,7 +110,7 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
     }))
     prompts = _distinct(con, [f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
                               for rel, t in staged["requests"]])
-    fps = [fingerprint_prompt(p) for p in prompts]
+    fps = fingerprint_prompts(prompts)
     _load_map(con, "_promptmap", pa.table({
         "text": pa.array(prompts, pa.string()),
         "fingerprint": pa.array([f.template for f in fps], pa.string()),
