@@ -70,3 +70,21 @@ def test_a_hash_collision_in_a_dictionary_stops_the_load() -> None:
     con.execute("CREATE TABLE _d_x AS SELECT * FROM (VALUES (1::UBIGINT, 'a'), (1::UBIGINT, 'b')) t(h, s)")
     with pytest.raises(HashCollision, match="2 distinct values but 1 distinct hashes"):
         _check_unique(con, "_d_x")
+
+
+@pytest.mark.parametrize("minutes", [1, 5, 10, 60])
+def test_integer_buckets_equal_duckdbs_calendar_buckets(minutes: int) -> None:
+    from linkage.ingest.aggregate import bucket
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("""CREATE TABLE t AS SELECT TIMESTAMPTZ '1969-12-30 00:00:00+00'
+                   + to_microseconds(CAST(hash(i) % 5000000000000000 AS BIGINT)) AS ts FROM range(20000) r(i)""")
+    width = minutes * 60_000_000
+    mismatches = con.execute(f"""SELECT count(*) FROM (SELECT ts, epoch_us(ts) AS us FROM t)
+        WHERE make_timestamp({bucket(width)})::TIMESTAMPTZ <> time_bucket(INTERVAL '{minutes} minutes', ts)
+        """).fetchone()[0]
+    assert mismatches == 0
+    hours = con.execute(f"""SELECT count(*) FROM (SELECT ts, epoch_us(ts) AS us FROM t)
+        WHERE make_timestamp({bucket(3_600_000_000)})::TIMESTAMPTZ <> date_trunc('hour', ts)""").fetchone()[0]
+    assert hours == 0

@@ -38,18 +38,29 @@ def to_spec(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> pa.Table:
     return con.sql(spec_select(table, sql)).to_arrow_table()
 
 
-_SEEN = "count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen"
+_SEEN = "count(*) AS n, make_timestamp(min(us)) AS first_seen, make_timestamp(max(us)) AS last_seen"
+HOUR_US = 3_600_000_000
+
+
+def bucket(width_us: int) -> str:
+    """Start (epoch µs) of the `width_us` bucket holding `us`; floor, also before 1970.
+
+    Equal to date_trunc('hour') / time_bucket() in UTC for widths dividing a day
+    (time_bucket's default origin, 2000-01-03, is a multiple of any such width).
+    """
+    return f"(us - ((us % {width_us}) + {width_us}) % {width_us})"
 
 
 def _co_window(kind: str, key: str, dictionary: str, window_minutes: int) -> str:
     """Lockstep windows of one artifact kind: only an (artifact, window) two or more accounts share."""
-    win = f"time_bucket(INTERVAL '{int(window_minutes)} minutes', ts)"
+    win = bucket(int(window_minutes) * 60_000_000)
     return f"""
         WITH g AS MATERIALIZED (
             SELECT {key} AS k, {win} AS win, aid, count(*) AS n FROM {REQUESTS}
             WHERE {key} IS NOT NULL GROUP BY ALL),
         shared AS (SELECT k, win FROM g GROUP BY k, win HAVING count(*) >= 2)
-        SELECT '{kind}' AS kind, d.s AS artifact, g.win AS window_start, a.s AS account_id, g.n AS requests
+        SELECT '{kind}' AS kind, d.s AS artifact, make_timestamp(g.win) AS window_start, a.s AS account_id,
+               g.n AS requests
         FROM g JOIN shared ON g.k = shared.k AND g.win = shared.win
         JOIN {dictionary} d ON d.h = g.k JOIN _d_acct a ON a.h = g.aid"""
 
@@ -73,9 +84,9 @@ def request_queries(window_minutes: int) -> dict[str, str]:
             FROM (SELECT aid, uid, {_SEEN} FROM {REQUESTS} WHERE uid IS NOT NULL GROUP BY aid, uid) g
             JOIN _d_acct a ON a.h = g.aid JOIN _d_ua u ON u.h = g.uid""",
         "activity": f"""
-            SELECT a.s AS account_id, g.hour, m.s AS model, g.n AS requests,
+            SELECT a.s AS account_id, make_timestamp(g.hour) AS hour, m.s AS model, g.n AS requests,
                    coalesce(g.tokens_in, 0) AS tokens_in, coalesce(g.tokens_out, 0) AS tokens_out
-            FROM (SELECT aid, date_trunc('hour', ts) AS hour, mid, count(*) AS n,
+            FROM (SELECT aid, {bucket(HOUR_US)} AS hour, mid, count(*) AS n,
                          sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out
                   FROM {REQUESTS} GROUP BY ALL) g
             JOIN _d_acct a ON a.h = g.aid JOIN _d_model m ON m.h = g.mid""",

@@ -5,7 +5,10 @@ fingerprints, 100-character user agents) is what made ingest slow. So every
 request file is read once, validated in the same pass, and written to `_rq`
 with each string replaced by `hash()` of its canonical form:
 
-    _rq(aid, iid, fid, uid, mid UBIGINT, ts TIMESTAMPTZ, tokens_in, tokens_out BIGINT)
+    _rq(aid, iid, fid, uid, mid UBIGINT, us BIGINT, tokens_in, tokens_out BIGINT)
+
+(`us`: the timestamp in epoch microseconds; hour and window buckets are then
+integer arithmetic instead of calendar functions.)
 
 All aggregates then group by integers; dictionaries `_d_<kind>(h, s)` built
 over DISTINCT values turn the keys back into strings on the (far smaller)
@@ -21,6 +24,9 @@ common case) the pass hashes the raw value and skips the string functions.
 
 from __future__ import annotations
 
+import logging
+import time
+
 import duckdb
 import pyarrow as pa
 import xxhash
@@ -29,6 +35,7 @@ from linkage.ingest.readers import MISSING
 from linkage.ingest.validate import RAW_IP, FileRules, text
 
 REQUESTS = "_rq"
+log = logging.getLogger("linkage.ingest")
 _TRIMMED = "NULLIF(trim(raw), '')"  # canonical text of a dictionary's raw (VARCHAR) value
 
 
@@ -47,12 +54,22 @@ def _raw_union(files: list[tuple[str, dict[str, str]]], col: str) -> str:
 
 
 def _check_unique(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    distinct_h, distinct_s = con.execute(f"SELECT count(DISTINCT h), count(DISTINCT s) FROM {table}").fetchone()
+    """Stop if two values of dictionary `table` (h, s; s distinct) share a hash."""
+    distinct_h, distinct_s = con.execute(f"SELECT count(DISTINCT h), count(*) FROM {table}").fetchone()
     if distinct_h != distinct_s:
         raise HashCollision(f"{table}: {distinct_s} distinct values but {distinct_h} distinct hashes")
 
 
 def _text_dictionary(con: duckdb.DuckDBPyConnection, name: str, files: list[tuple[str, dict[str, str]]],
+                     col: str, canon: str) -> bool:
+    t0 = time.perf_counter()
+    try:
+        return _text_dictionary_(con, name, files, col, canon)
+    finally:
+        log.debug("dictionary %s took %.2fs", name, time.perf_counter() - t0)
+
+
+def _text_dictionary_(con: duckdb.DuckDBPyConnection, name: str, files: list[tuple[str, dict[str, str]]],
                      col: str, canon: str) -> bool:
     """Build `_d_<name>(h, s)` from the distinct raw values of `col`; True if raw == canonical throughout.
 
@@ -61,8 +78,8 @@ def _text_dictionary(con: duckdb.DuckDBPyConnection, name: str, files: list[tupl
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_{name} AS SELECT DISTINCT raw FROM ({_raw_union(files, col)})"
                 " WHERE raw IS NOT NULL")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _d_{name} AS SELECT DISTINCT {_h('s')} AS h, s FROM ("
-                f" SELECT {canon} AS s FROM _raw_{name}) WHERE s IS NOT NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _d_{name} AS SELECT hash(s) AS h, s FROM ("
+                f" SELECT DISTINCT {canon} AS s FROM _raw_{name}) WHERE s IS NOT NULL")
     _check_unique(con, f"_d_{name}")
     canonical = con.execute(f"SELECT coalesce(bool_and(coalesce(raw = {canon}, FALSE)), TRUE) FROM _raw_{name}").fetchone()[0]
     con.execute(f"DROP TABLE _raw_{name}")
@@ -88,8 +105,8 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     }
     # Missing model is '' (the activity key); fingerprints from raw prompts join the fingerprint dictionary.
     con.execute(f"INSERT INTO _d_model SELECT hash(''), '' WHERE NOT EXISTS (SELECT 1 FROM _d_model WHERE s = '')")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_fp AS SELECT DISTINCT h, s FROM (
-        SELECT h, s FROM _d_pf UNION ALL SELECT hash(fingerprint), fingerprint FROM {prompt_map})""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_fp AS SELECT hash(s) AS h, s FROM (
+        SELECT s FROM _d_pf UNION SELECT fingerprint FROM {prompt_map})""")
     con.execute("DROP TABLE _d_pf")
     _check_unique(con, "_d_fp")
     # Raw prompt text -> fingerprint key, joined only on the rows that carry a prompt.
@@ -118,7 +135,7 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
 
 def create_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {REQUESTS} (aid UBIGINT, iid UBIGINT, fid UBIGINT, uid UBIGINT,
-        mid UBIGINT, ts TIMESTAMPTZ, tokens_in BIGINT, tokens_out BIGINT)""")
+        mid UBIGINT, us BIGINT, tokens_in BIGINT, tokens_out BIGINT)""")
 
 
 def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str], rules: FileRules,
@@ -149,6 +166,6 @@ def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str],
     sql = f"""INSERT INTO {REQUESTS}
         SELECT {key('account_id', text('account_id', types['account_id']))}, {iid}, {fid},
                {key('user_agent', text('user_agent', types['user_agent']))}, {model},
-               {rules.clean['ts']}, {rules.clean['tokens_in']}, {rules.clean['tokens_out']}
+               epoch_us({rules.clean['ts']}), {rules.clean['tokens_in']}, {rules.clean['tokens_out']}
         FROM {rel} {joins} WHERE NOT ({rules.any_bad})"""
     return int(con.execute(sql).fetchone()[0])

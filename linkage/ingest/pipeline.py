@@ -34,7 +34,7 @@ from linkage.ingest.contract import CONTRACTS
 from linkage.ingest.discover import InputFile, content_hash, discover
 from linkage.ingest.fingerprint import fingerprint_prompts
 from linkage.ingest.network import match_ips, normalise_ip, normalise_network
-from linkage.ingest.pseudonymise import Pseudonymiser
+from linkage.ingest.pseudonymise import Pseudonymiser, email_map_sql, instrument_map_sql
 from linkage.ingest.readers import MISSING, UnreadableInput, check_readable, stage_file
 from linkage.ingest.report import FileResult, IngestReport, TableCounts
 from linkage.ingest.validate import BAD_IP, IP_MAP, NET_MAP, RAW_IP, FileRules, clean_sql, quarantine_sql, rules_for, text
@@ -132,18 +132,11 @@ def _clean_views(con: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) 
 
 
 def _pseudonym_maps(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser) -> None:
-    emails = _distinct(con, ["SELECT email AS v FROM clean_accounts"])
-    rows = pseudo.emails(emails)
-    _load_map(con, "_emailmap", pa.table({
-        "raw": pa.array([r[0] for r in rows], pa.string()),
-        "email_hash": pa.array([r[1] for r in rows], pa.string()),
-        "email_domain": pa.array([r[2] for r in rows], pa.string()),
-    }))
-    inst = pseudo.instruments(_distinct(con, ["SELECT instrument_fingerprint AS v FROM clean_payments"]))
-    _load_map(con, "_instmap", pa.table({
-        "raw": pa.array([r[0] for r in inst], pa.string()),
-        "instrument_id": pa.array([r[1] for r in inst], pa.string()),
-    }))
+    pseudo.install(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _emailmap AS {email_map_sql('SELECT email AS raw FROM clean_accounts')}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _instmap AS"
+                f" {instrument_map_sql('SELECT instrument_fingerprint AS raw FROM clean_payments')}")
+    pseudo.uninstall(con)
 
 
 def _exit_of(store: GraphStore, new_ips: pa.Table, new_ranges: pa.Table) -> pa.Table:
@@ -285,7 +278,7 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, queries: dict[str, str], out:
         step(f"aggregating {name}", i, len(queries))
         path = out / f"{name}.parquet"
         t0 = time.perf_counter()
-        con.execute(f"COPY ({aggregate.spec_select(name, sql)}) TO '{path}' (FORMAT parquet, COMPRESSION snappy)")
+        con.execute(f"COPY ({aggregate.spec_select(name, sql)}) TO '{path}' (FORMAT parquet, COMPRESSION uncompressed)")
         log.debug("%s took %.2fs", name, time.perf_counter() - t0)
         tables[name] = ds.dataset(path, format="parquet")
     return tables
@@ -323,7 +316,9 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
         records.append(IngestedFile(content_hash=digest, path=str(f.path), table_name=f.table,
                                     rows_loaded=total - bad, rows_quarantined=bad, ingested_at=now))
     _clean_views(con, selects)
+    step("pseudonymising e-mails and payment instruments", 0, 1)
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
+    step("listing accounts", 0, 1)
     aggregate.request_accounts(con)
     queries = {**aggregate.request_queries(settings.lockstep_window_minutes),
                "account": aggregate.account_query(), **aggregate.payment_queries(), **aggregate.proxy_queries()}
