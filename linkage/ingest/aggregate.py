@@ -17,6 +17,7 @@ table as large as the request log).
 from __future__ import annotations
 
 import logging
+import time
 
 import duckdb
 import pyarrow as pa
@@ -51,38 +52,59 @@ def bucket(width_us: int) -> str:
     return f"(us - ((us % {width_us}) + {width_us}) % {width_us})"
 
 
+# Per-artifact edge aggregates, grouped once and kept (undecoded) for the edges, the node
+# lists, and the set of artifacts two or more accounts share (the only ones lockstep can use).
+_EDGE_GROUPS = {"_g_ip": "iid", "_g_fp": "fid", "_g_ua": "uid"}
+
+
+def group_requests(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp tables `_g_ip/_g_fp/_g_ua` (aid, key, n, first_seen, last_seen), `_shared_ip/_shared_fp`
+    (keys of artifacts used by two or more accounts) and `_req_accounts` (ids with a clean request)."""
+    for table, key in _EDGE_GROUPS.items():
+        t0 = time.perf_counter()
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS SELECT aid, {key} AS k, {_SEEN}
+            FROM {REQUESTS} WHERE {key} IS NOT NULL GROUP BY aid, {key}""")
+        log.debug("%s took %.2fs", table, time.perf_counter() - t0)
+    for kind in ("ip", "fp"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _shared_{kind} AS SELECT k FROM _g_{kind} GROUP BY k"
+                    " HAVING count(*) >= 2")
+    # Every clean request has an IP, so the accounts of _g_ip are all accounts with one.
+    con.execute("""CREATE OR REPLACE TEMP TABLE _req_accounts AS
+        SELECT s AS account_id FROM _d_acct WHERE h IN (SELECT DISTINCT aid FROM _g_ip)""")
+
+
 def _co_window(kind: str, key: str, dictionary: str, window_minutes: int) -> str:
-    """Lockstep windows of one artifact kind: only an (artifact, window) two or more accounts share."""
+    """Lockstep windows of one artifact kind: only an (artifact, window) two or more accounts share.
+
+    Rows on an artifact only one account ever used cannot be in such a window: they are left
+    out before grouping (a quarter to a third of a realistic log).
+    """
     win = bucket(int(window_minutes) * 60_000_000)
     return f"""
         WITH g AS MATERIALIZED (
             SELECT {key} AS k, {win} AS win, aid, count(*) AS n FROM {REQUESTS}
-            WHERE {key} IS NOT NULL GROUP BY ALL),
+            WHERE {key} IN (SELECT k FROM _shared_{kind}) GROUP BY ALL),
         shared AS (SELECT k, win FROM g GROUP BY k, win HAVING count(*) >= 2)
-        SELECT '{kind}' AS kind, d.s AS artifact, make_timestamp(g.win) AS window_start, a.s AS account_id,
-               g.n AS requests
+        SELECT '{'prompt' if kind == 'fp' else kind}' AS kind, d.s AS artifact, make_timestamp(g.win) AS window_start,
+               a.s AS account_id, g.n AS requests
         FROM g JOIN shared ON g.k = shared.k AND g.win = shared.win
         JOIN {dictionary} d ON d.h = g.k JOIN _d_acct a ON a.h = g.aid"""
 
 
 def request_queries(window_minutes: int) -> dict[str, str]:
-    """SQL per graph table that comes from requests, over `_rq` and the `_d_*` dictionaries.
+    """SQL per graph table that comes from requests (after `group_requests`).
 
-    Each groups by the integer keys first and decodes strings only on the result.
+    Each groups by the integer keys and decodes strings only on the result.
     """
+    def edge(group: str, dictionary: str, artifact: str, count: str) -> str:
+        return f"""
+            SELECT a.s AS account_id, d.{artifact}, g.n AS {count}, g.first_seen, g.last_seen
+            FROM {group} g JOIN _d_acct a ON a.h = g.aid JOIN {dictionary} d ON d.h = g.k"""
+
     return {
-        "used_ip": f"""
-            SELECT a.s AS account_id, i.s AS ip, g.n AS requests, g.first_seen, g.last_seen
-            FROM (SELECT aid, iid, {_SEEN} FROM {REQUESTS} GROUP BY aid, iid) g
-            JOIN _d_acct a ON a.h = g.aid JOIN _d_ip i ON i.h = g.iid""",
-        "sent": f"""
-            SELECT a.s AS account_id, f.s AS fingerprint, g.n AS count, g.first_seen, g.last_seen
-            FROM (SELECT aid, fid, {_SEEN} FROM {REQUESTS} WHERE fid IS NOT NULL GROUP BY aid, fid) g
-            JOIN _d_acct a ON a.h = g.aid JOIN _d_fp f ON f.h = g.fid""",
-        "used_agent": f"""
-            SELECT a.s AS account_id, u.ua_id, g.n AS requests, g.first_seen, g.last_seen
-            FROM (SELECT aid, uid, {_SEEN} FROM {REQUESTS} WHERE uid IS NOT NULL GROUP BY aid, uid) g
-            JOIN _d_acct a ON a.h = g.aid JOIN _d_ua u ON u.h = g.uid""",
+        "used_ip": edge("_g_ip", "(SELECT h, s AS ip FROM _d_ip)", "ip", "requests"),
+        "sent": edge("_g_fp", "(SELECT h, s AS fingerprint FROM _d_fp)", "fingerprint", "count"),
+        "used_agent": edge("_g_ua", "_d_ua", "ua_id", "requests"),
         "activity": f"""
             SELECT a.s AS account_id, make_timestamp(g.hour) AS hour, m.s AS model, g.n AS requests,
                    coalesce(g.tokens_in, 0) AS tokens_in, coalesce(g.tokens_out, 0) AS tokens_out
@@ -91,20 +113,14 @@ def request_queries(window_minutes: int) -> dict[str, str]:
                   FROM {REQUESTS} GROUP BY ALL) g
             JOIN _d_acct a ON a.h = g.aid JOIN _d_model m ON m.h = g.mid""",
         "co_window": f"({_co_window('ip', 'iid', '_d_ip', window_minutes)}) UNION ALL"
-                     f" ({_co_window('prompt', 'fid', '_d_fp', window_minutes)})",
-        "ip": f"SELECT s AS ip, version FROM _d_ip WHERE h IN (SELECT DISTINCT iid FROM {REQUESTS})",
-        "user_agent": f"SELECT ua_id, s AS user_agent FROM _d_ua WHERE h IN (SELECT DISTINCT uid FROM {REQUESTS})",
-        "prompt_fingerprint": f"""
+                     f" ({_co_window('fp', 'fid', '_d_fp', window_minutes)})",
+        "ip": "SELECT s AS ip, version FROM _d_ip WHERE h IN (SELECT DISTINCT k FROM _g_ip)",
+        "user_agent": "SELECT ua_id, s AS user_agent FROM _d_ua WHERE h IN (SELECT DISTINCT k FROM _g_ua)",
+        "prompt_fingerprint": """
             SELECT f.s AS fingerprint, any_value(p.simhash) AS simhash, any_value(p.capability) AS capability
             FROM _d_fp f LEFT JOIN _promptmap p ON p.fingerprint = f.s
-            WHERE f.h IN (SELECT DISTINCT fid FROM {REQUESTS}) GROUP BY f.s""",
+            WHERE f.h IN (SELECT DISTINCT k FROM _g_fp) GROUP BY f.s""",
     }
-
-
-def request_accounts(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table `_req_accounts`: every account id with a clean request (for the account table)."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _req_accounts AS
-        SELECT s AS account_id FROM _d_acct WHERE h IN (SELECT DISTINCT aid FROM {REQUESTS})""")
 
 
 def account_query() -> str:

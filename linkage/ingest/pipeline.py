@@ -318,8 +318,8 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
     _clean_views(con, selects)
     step("pseudonymising e-mails and payment instruments", 0, 1)
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
-    step("listing accounts", 0, 1)
-    aggregate.request_accounts(con)
+    step("grouping requests by account and artifact", 0, 1)
+    aggregate.group_requests(con)
     queries = {**aggregate.request_queries(settings.lockstep_window_minutes),
                "account": aggregate.account_query(), **aggregate.payment_queries(), **aggregate.proxy_queries()}
     tables: dict[str, Table] = dict(_write_outputs(con, queries, out, step))
