@@ -37,6 +37,7 @@ test: setup
 BENCH_SCALE ?= 1.0
 bench: setup
 	$(BIN)/python bench/bench_simulate.py --scale $(BENCH_SCALE)
+	$(BIN)/python bench/bench_ingest.py --scale $(BENCH_SCALE)
 	$(BIN)/python bench/bench_detect.py --scale $(BENCH_SCALE) --seed 7
 
 clean:

@@ -1,8 +1,13 @@
-"""Ingest benchmark: generate a synthetic request log as parquet, time `linkage ingest`, report figures.
+"""Ingest benchmark: simulate the public case (or a synthetic log), time `linkage ingest`, report figures.
 
-    PYTHONPATH=. python bench/bench_ingest.py --rows 36000000
+    PYTHONPATH=. python bench/bench_ingest.py --scale 1.0            # simulator, full public case
+    PYTHONPATH=. python bench/bench_ingest.py --scenario DIR         # an existing scenario directory
+    PYTHONPATH=. python bench/bench_ingest.py --rows 36000000        # synthetic worst-case log
 
-The data: --rows requests over one day from 500k accounts (each on ~2 of 1M
+Prints wall time, request rows/s, peak RSS of the ingest process, the store size,
+its step breakdown (from `--verbose`) and the graph's node and edge counts.
+
+The synthetic data (--rows): requests over one day from 500k accounts (each on ~2 of 1M
 IPv4s, 1 user agent of 50, 1 model of 3, ~3 of 200 precomputed prompt
 fingerprints), 1% of rows with a raw prompt instead; 500k accounts, 20k payments and 2k proxy ranges
 beside it. The ingest runs in a child process (the real CLI) so its peak RSS
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
+import re
 import shutil
 import subprocess
 import sys
@@ -58,33 +63,53 @@ def generate(out: Path, rows: int, accounts: int = 500_000, ips: int = 1_000_000
     con.close()
 
 
+def _steps(log: str) -> list[str]:
+    """The ingest's step timings from its --verbose log, slowest first."""
+    found = re.findall(r"step '([^']+)' took ([0-9.]+)s", log)
+    return [f"  {secs:>7}s  {name}" for name, secs in sorted(found, key=lambda x: -float(x[1])) if float(secs) >= 0.5]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=36_000_000)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--scale", type=float, default=None, help="simulate at this scale first (default 1.0)")
+    source.add_argument("--scenario", type=Path, default=None, help="ingest this existing scenario directory")
+    source.add_argument("--rows", type=int, default=None, help="synthetic log with this many request rows")
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, default=None, help="Keep data and store in this directory")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="linkage-bench-"))
-    data = work / "data"
+    data = args.scenario or work / "data"
     data.mkdir(parents=True, exist_ok=True)
     store = work / "bench.duckdb"
     for p in (store, Path(f"{store}.wal")):
         p.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    generate(data, args.rows)
-    size = sum(p.stat().st_size for p in data.iterdir() if p.is_file())
-    print(f"generated {args.rows:,} request rows ({size / 1e9:.2f} GB parquet) in {time.perf_counter() - t0:.1f}s")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "linkage", "ingest", str(data), "--store", str(store)],
-                          env=env, capture_output=True, text=True)
+    if args.rows:
+        generate(data, args.rows)
+    elif not args.scenario:
+        scale = args.scale or 1.0
+        subprocess.run([sys.executable, "-m", "linkage", "simulate", "--out", str(data), "--scale", str(scale),
+                        "--seed", str(args.seed)], env=env, check=True, capture_output=True)
+    rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{data}/requests*.parquet')").fetchall()[0][0]
+    size = sum(p.stat().st_size for p in data.iterdir() if p.is_file())
+    print(f"input: {rows:,} request rows ({size / 1e9:.2f} GB on disk), prepared in {time.perf_counter() - t0:.1f}s")
+    out, err = work / "ingest.out", work / "ingest.err"
+    t0 = time.perf_counter()
+    with out.open("w") as o, err.open("w") as e:  # files, not pipes: wait4 must not block a full pipe
+        child = subprocess.Popen([sys.executable, "-m", "linkage", "ingest", str(data), "--store", str(store), "-v"],
+                                 env=env, stdout=o, stderr=e)
+        _, status, usage = os.wait4(child.pid, 0)  # this process's own peak RSS, not the simulator's
     took = time.perf_counter() - t0
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6  # KiB -> GB (approx.)
-    print(proc.stdout)
-    if proc.returncode:
-        print(proc.stderr, file=sys.stderr)
-        sys.exit(proc.returncode)
-    print(f"ingest: {took:.1f}s, {args.rows / took:,.0f} request rows/s, peak RSS {peak_gb:.2f} GB, "
-          f"store {store.stat().st_size / 1e9:.2f} GB")
+    peak_gb = usage.ru_maxrss * 1024 / 2**30  # KiB -> GiB
+    print(out.read_text())
+    if os.waitstatus_to_exitcode(status):
+        print(err.read_text(), file=sys.stderr)
+        sys.exit(1)
+    print("slowest steps:", *_steps(err.read_text()), sep="\n")
+    print(f"ingest: {took:.1f}s wall (process start to exit), {rows / took:,.0f} request rows/s, "
+          f"peak RSS {peak_gb:.2f} GiB, store {store.stat().st_size / 1e9:.2f} GB")
     stats = subprocess.run([sys.executable, "-m", "linkage", "stats", "--store", str(store)],
                            env=env, capture_output=True, text=True)
     print(stats.stdout)
