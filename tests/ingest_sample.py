@@ -81,13 +81,18 @@ def write_dataset(directory: Path, ext: str, requests: list[dict] | None = None)
 
 
 def snapshot(db: Path) -> dict[str, list[tuple]]:
-    """Every graph table's rows, sorted (ingested_file without paths and times)."""
+    """Every graph table's rows, sorted (ingested_file without paths and times; co_window without
+    the one-account windows an ingest keeps at its batch's edges for the next batch to complete)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         out = {}
         for spec in GRAPH_TABLES:
             cols = "content_hash, table_name, rows_loaded, rows_quarantined" if spec.name == "ingested_file" else "*"
-            out[spec.name] = sorted(con.execute(f"SELECT {cols} FROM {spec.name}").fetchall(), key=repr)
+            where = ""
+            if spec.name == "co_window":  # the lockstep evidence: windows two or more accounts share
+                where = (" WHERE (kind, artifact, window_start) IN (SELECT (kind, artifact, window_start)"
+                         " FROM co_window GROUP BY ALL HAVING count(*) >= 2)")
+            out[spec.name] = sorted(con.execute(f"SELECT {cols} FROM {spec.name}{where}").fetchall(), key=repr)
         return out
     finally:
         con.close()

@@ -96,3 +96,24 @@ def test_unreadable_file_stops_and_leaves_the_store(tmp_path: Path, name: str, c
     cli = run_cli("ingest", str(bad), "--store", str(db))
     assert cli.returncode == 2 and name in cli.stderr and "unchanged" in cli.stderr
     assert snapshot(db) == before
+
+
+def test_a_lockstep_window_split_across_two_batches_is_complete_after_both(tmp_path: Path) -> None:
+    # Two accounts send one template in the same 10-minute window, but the log was cut at 10:05:
+    # each batch alone holds one account in that window; together they are lockstep evidence.
+    row = {"ip": "1.2.3.4", "prompt_fingerprint": "00000000deadbeef"}
+    first = [{**row, "ts": "2024-05-01T09:20:00Z", "account_id": "x0", "ip": "9.9.9.9"},
+             {**row, "ts": "2024-05-01T10:02:00Z", "account_id": "a1"}]
+    second = [{**row, "ts": "2024-05-01T10:07:00Z", "account_id": "a2"},
+              {**row, "ts": "2024-05-01T11:40:00Z", "account_id": "x9", "ip": "8.8.8.8"}]
+    write(tmp_path / "b1" / "requests-1.jsonl", first)
+    write(tmp_path / "b2" / "requests-2.jsonl", second)
+    write(tmp_path / "both" / "requests-1.jsonl", first)
+    write(tmp_path / "both" / "requests-2.jsonl", second)
+    _ingest(tmp_path / "b1", tmp_path / "inc.duckdb")
+    _ingest(tmp_path / "b2", tmp_path / "inc.duckdb")
+    _ingest(tmp_path / "both", tmp_path / "once.duckdb")
+    inc, once = snapshot(tmp_path / "inc.duckdb"), snapshot(tmp_path / "once.duckdb")
+    shared = {(r[0], r[3]) for r in inc["co_window"] if r[2].hour == 10}
+    assert shared == {("ip", "a1"), ("ip", "a2"), ("prompt", "a1"), ("prompt", "a2")}
+    assert inc == once

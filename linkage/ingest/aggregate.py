@@ -57,9 +57,12 @@ def bucket(width_us: int) -> str:
 _EDGE_GROUPS = {"_g_ip": "iid", "_g_fp": "fid", "_g_ua": "uid"}
 
 
-def group_requests(con: duckdb.DuckDBPyConnection) -> None:
+def group_requests(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """Temp tables `_g_ip/_g_fp/_g_ua` (aid, key, n, first_seen, last_seen), `_shared_ip/_shared_fp`
-    (keys of artifacts used by two or more accounts) and `_req_accounts` (ids with a clean request)."""
+    (keys of artifacts used by two or more accounts) and `_req_accounts` (ids with a clean request).
+
+    Returns the batch's first and last request time (epoch µs; 0, 0 when it has none).
+    """
     for table, key in _EDGE_GROUPS.items():
         t0 = time.perf_counter()
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS SELECT aid, {key} AS k, {_SEEN}
@@ -71,28 +74,35 @@ def group_requests(con: duckdb.DuckDBPyConnection) -> None:
     # Every clean request has an IP, so the accounts of _g_ip are all accounts with one.
     con.execute("""CREATE OR REPLACE TEMP TABLE _req_accounts AS
         SELECT s AS account_id FROM _d_acct WHERE h IN (SELECT DISTINCT aid FROM _g_ip)""")
+    lo, hi = con.execute(f"SELECT coalesce(min(us), 0), coalesce(max(us), 0) FROM {REQUESTS}").fetchall()[0]
+    return int(lo), int(hi)
 
 
-def _co_window(kind: str, key: str, dictionary: str, window_minutes: int) -> str:
-    """Lockstep windows of one artifact kind: only an (artifact, window) two or more accounts share.
+def _co_window(kind: str, key: str, dictionary: str, window_minutes: int, span: tuple[int, int]) -> str:
+    """Lockstep windows of one artifact kind: an (artifact, window) two or more accounts share.
 
-    Rows on an artifact only one account ever used cannot be in such a window: they are left
-    out before grouping (a quarter to a third of a realistic log).
+    Rows on an artifact only one account used in this batch cannot be in such a window and
+    are left out before grouping (a quarter to a third of a realistic log) — except in the
+    batch's first and last window: there the previous or next batch may hold the other
+    account, so those windows are kept even with one account, and the store's merge adds
+    them up. (Lockstep reads only windows with two or more accounts.)
     """
-    win = bucket(int(window_minutes) * 60_000_000)
+    width = int(window_minutes) * 60_000_000
+    edges = tuple(us - us % width for us in span)  # Python's % floors, also before 1970
     return f"""
         WITH g AS MATERIALIZED (
-            SELECT {key} AS k, {win} AS win, aid, count(*) AS n FROM {REQUESTS}
-            WHERE {key} IN (SELECT k FROM _shared_{kind}) GROUP BY ALL),
-        shared AS (SELECT k, win FROM g GROUP BY k, win HAVING count(*) >= 2)
-        SELECT '{'prompt' if kind == 'fp' else kind}' AS kind, d.s AS artifact, make_timestamp(g.win) AS window_start,
-               a.s AS account_id, g.n AS requests
-        FROM g JOIN shared ON g.k = shared.k AND g.win = shared.win
+            SELECT k, win, aid, count(*) AS n FROM (
+                SELECT {key} AS k, {bucket(width)} AS win, aid FROM {REQUESTS} WHERE {key} IS NOT NULL)
+            WHERE k IN (SELECT k FROM _shared_{kind}) OR win IN {edges} GROUP BY ALL),
+        kept AS (SELECT k, win FROM g GROUP BY k, win HAVING count(*) >= 2 OR win IN {edges})
+        SELECT '{'prompt' if kind == 'fp' else kind}' AS kind, d.s AS artifact,
+               make_timestamp(g.win) AS window_start, a.s AS account_id, g.n AS requests
+        FROM g JOIN kept ON g.k = kept.k AND g.win = kept.win
         JOIN {dictionary} d ON d.h = g.k JOIN _d_acct a ON a.h = g.aid"""
 
 
-def request_queries(window_minutes: int) -> dict[str, str]:
-    """SQL per graph table that comes from requests (after `group_requests`).
+def request_queries(window_minutes: int, span: tuple[int, int]) -> dict[str, str]:
+    """SQL per graph table that comes from requests (after `group_requests`, which gives `span`).
 
     Each groups by the integer keys and decodes strings only on the result.
     """
@@ -112,8 +122,8 @@ def request_queries(window_minutes: int) -> dict[str, str]:
                          sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out
                   FROM {REQUESTS} GROUP BY ALL) g
             JOIN _d_acct a ON a.h = g.aid JOIN _d_model m ON m.h = g.mid""",
-        "co_window": f"({_co_window('ip', 'iid', '_d_ip', window_minutes)}) UNION ALL"
-                     f" ({_co_window('fp', 'fid', '_d_fp', window_minutes)})",
+        "co_window": f"({_co_window('ip', 'iid', '_d_ip', window_minutes, span)}) UNION ALL"
+                     f" ({_co_window('fp', 'fid', '_d_fp', window_minutes, span)})",
         "ip": "SELECT s AS ip, version FROM _d_ip WHERE h IN (SELECT DISTINCT k FROM _g_ip)",
         "user_agent": "SELECT ua_id, s AS user_agent FROM _d_ua WHERE h IN (SELECT DISTINCT k FROM _g_ua)",
         "prompt_fingerprint": """
