@@ -58,7 +58,7 @@ def _lit(text: str) -> str:
 
 
 def _read_header(path: Path) -> tuple[list[str], int]:
-    """The header's field names and how many physical lines it spans."""
+    """The header's field names ([] for an empty file) and how many physical lines it spans."""
     csv.field_size_limit(1 << 30)  # prompts can be long; DuckDB enforces its own line limit
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -66,10 +66,10 @@ def _read_header(path: Path) -> tuple[list[str], int]:
             header = next(reader, None)
             lines = reader.line_num
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise MalformedFile(f"header: {exc}") from exc
-    if not header or all(not h.strip() for h in header):
-        raise MalformedFile("no header line")
-    return header, lines
+        raise MalformedFile(f"not UTF-8 CSV: {exc}") from exc
+    if header is not None and all(not h.strip() for h in header):
+        raise MalformedFile("no column names in the header line")
+    return header or [], lines
 
 
 def _physical_lines(path: Path) -> int:
@@ -142,10 +142,18 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str,
     """Create `name` and `<name>_malformed` for the CSV file `path`; return which of
     `columns` the file has (all as text; the others are NULL).
 
-    Raises MalformedFile when the file cannot be read at all: no parseable header,
-    not UTF-8, or data rows of which not one is well-formed.
+    Raises MalformedFile when the file cannot be read at all: a header that cannot be
+    parsed or names no column, bytes that are not UTF-8 (anywhere: a wrongly encoded
+    file would otherwise load only its ASCII rows), or data rows of which not one is
+    well-formed. An empty file, or a header alone, is no error: it has no rows.
     """
     header, header_lines = _read_header(path)
+    if not header:  # an empty file: no rows, as before (not an error)
+        nulls = ", ".join(f"NULL::VARCHAR AS {c}" for c in columns)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT NULL::BIGINT AS _line, TRUE AS _json_ok,"
+                    f" {nulls} WHERE FALSE")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {malformed_relation(name)} (line BIGINT, field VARCHAR)")
+        return set()
     keys = [h.strip().lower() for h in header]
     names = [h.strip() for h in header]
     found: dict[str, int] = {}
