@@ -35,6 +35,7 @@ from linkage.ingest.discover import InputFile, content_hash, discover
 from linkage.ingest.fingerprint import fingerprint_prompts
 from linkage.ingest.network import match_ips, normalise_ip, normalise_network
 from linkage.ingest.pseudonymise import Pseudonymiser, email_map_sql, instrument_map_sql
+from linkage.ingest.csv_rows import malformed_relation
 from linkage.ingest.readers import MISSING, UnreadableInput, check_readable, stage_file
 from linkage.ingest.report import FileResult, IngestReport, TableCounts
 from linkage.ingest.validate import BAD_IP, IP_MAP, NET_MAP, RAW_IP, FileRules, clean_sql, quarantine_sql, rules_for, text
@@ -309,12 +310,15 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
         else:
             bad = _validate_small(con, f, rel, rules, types)
             selects[f.table].append(clean_sql(rules, rel))
+        # Malformed CSV records never reached `rel` (so not `total` either): counted on top.
+        malformed = (quarantine.add_malformed(con, malformed_relation(rel), str(f.path), f.table)
+                     if f.fmt == "csv" else 0)
         report.files.append(FileResult(path=str(f.path), table=f.table, status="loaded",
-                                       rows_loaded=total - bad, rows_quarantined=bad))
+                                       rows_loaded=total - bad, rows_quarantined=bad + malformed))
         report.tables[f.table].loaded += total - bad
-        report.tables[f.table].quarantined += bad
+        report.tables[f.table].quarantined += bad + malformed
         records.append(IngestedFile(content_hash=digest, path=str(f.path), table_name=f.table,
-                                    rows_loaded=total - bad, rows_quarantined=bad, ingested_at=now))
+                                    rows_loaded=total - bad, rows_quarantined=bad + malformed, ingested_at=now))
     _clean_views(con, selects)
     step("pseudonymising e-mails and payment instruments", 0, 1)
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))

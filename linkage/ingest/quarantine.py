@@ -25,6 +25,19 @@ def add_rows(con: duckdb.DuckDBPyConnection, select_sql: str) -> int:
     return con.execute(f"SELECT count(*) FROM {STAGING_TABLE}").fetchone()[0] - before
 
 
+def add_malformed(con: duckdb.DuckDBPyConnection, relation: str, file: str, table: str) -> int:
+    """One entry per malformed CSV record of `relation` (line, field); return how many.
+
+    The value is always NULL: the raw line may hold a prompt or an e-mail.
+    """
+    return add_rows(con, f"SELECT {_lit(file)}, line, {_lit(table)}, field, 'malformed CSV row', NULL"
+                         f" FROM {relation}")
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def add_file(con: duckdb.DuckDBPyConnection, file: str, reason: str) -> None:
     """One entry for a whole file (an unknown table)."""
     con.execute(f"INSERT INTO {STAGING_TABLE} VALUES (?, NULL, NULL, NULL, ?, NULL)", [file, reason])

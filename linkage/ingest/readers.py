@@ -2,7 +2,8 @@
 
 - parquet: read in place (`file_row_number`), columns keep their stored types
   (a TIMESTAMP stays a TIMESTAMP, tokens stay integers); `_line` is the 1-based row.
-- csv: every column as text; `_line` is the 1-based line in the file (header = line 1).
+- csv: every column as text; `_line` is the 1-based physical line in the file (header =
+  line 1); a row of the wrong shape is set aside in `<name>_malformed` (see csv_rows).
 - jsonl / jsonl.gz: each line read as one text column (an unused delimiter, no
   quoting), then parsed with DuckDB's JSON functions, so a malformed line
   becomes a quarantined row instead of a failed load; `_line` is the line number.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
+from linkage.ingest.csv_rows import MalformedFile, stage_csv
 from linkage.ingest.discover import InputFile
 
 MISSING = "MISSING"  # type marker of a contract column the file does not have
@@ -40,7 +42,11 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
                columns: tuple[str, ...]) -> dict[str, str]:
     """Create relation `name` (_line, _json_ok, *columns) for file `f`; return column types.
 
-    Raises UnreadableInput if the file cannot be opened or decoded.
+    For a CSV file also `csv_rows.malformed_relation(name)` (line, field): its rows of the wrong
+    shape (too many/few fields, a stray or unterminated quote), left out of `name`.
+
+    Raises UnreadableInput if the file cannot be opened or decoded; for a CSV file also
+    when its header cannot be parsed, it is not UTF-8, or not one data row is well-formed.
     """
     path = _lit(str(f.path))
     try:
@@ -52,14 +58,11 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
                         f" TRUE AS _json_ok, {', '.join(cols)} FROM {source}")
             types = {c: found[c][1] if c in found else MISSING for c in columns}
         elif f.fmt == "csv":
-            # parallel=false: the parallel reader rejects quoted fields spanning lines
-            # (prompts with code blocks); the single-threaded one reads them.
-            source = f"read_csv({path}, all_varchar=true, header=true, parallel=false)"
-            found = {k.lower(): k for k in _describe(con, source)}
-            cols = [f'"{found[c]}" AS {c}' if c in found else f"NULL::VARCHAR AS {c}" for c in columns]
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () + 1 AS _line,"
-                        f" TRUE AS _json_ok, {', '.join(cols)} FROM {source}")
-            types = {c: "VARCHAR" if c in found else MISSING for c in columns}
+            try:
+                present = stage_csv(con, f.path, name, columns)
+            except MalformedFile as exc:
+                raise UnreadableInput(f.path, str(exc)) from exc
+            types = {c: "VARCHAR" if c in present else MISSING for c in columns}
         else:
             source = (f"read_csv({path}, columns={{'line': 'VARCHAR'}}, delim='\\x1f', quote='',"
                       " escape='', header=false, auto_detect=false)")
