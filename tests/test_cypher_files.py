@@ -28,8 +28,10 @@ def _lint(tmp_path: Path, *targets: Path) -> tuple[int, dict[str, list[dict[str,
         pytest.fail("run `make setup` (npm ci) to install the Cypher checker")
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps(graph_schema()))
+    # Generous timeout: on two busy cores the language service's start-up alone can take a minute.
     done = subprocess.run(["node", str(CHECKER), str(schema), *map(str, targets)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.stdout.strip(), f"the checker printed no report (exit {done.returncode}): {done.stderr[-2000:]}"
     return done.returncode, json.loads(done.stdout)
 
 
