@@ -116,11 +116,14 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_ip AS SELECT hash(ip) AS h, ip AS s, any_value(version) AS version
         FROM {ip_map} WHERE ip IS NOT NULL GROUP BY ip""")
     _check_unique(con, "_d_ip")
-    # Raw IP text can be hashed as is when every raw value is its own normal form (or is bad anyway).
-    ip_ok, ip_no_blanks = con.execute(f"""SELECT coalesce(bool_and(m.ip IS NULL OR r.raw = m.ip), TRUE),
-            coalesce(bool_and(trim(r.raw) <> ''), TRUE)
-        FROM {RAW_IP} r LEFT JOIN {ip_map} m ON m.raw = NULLIF(trim(r.raw), '')""").fetchall()[0]
-    raw_ok["ip"] = bool(ip_ok) and all(types["ip"] == "VARCHAR" for _, types in files)
+    # Raw IP text is hashed as is; the few raw values that are not their own normal form
+    # (IPv4-mapped IPv6, upper-case or expanded IPv6, padding) are looked up in `_ip_fix`.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _ip_fix AS SELECT r.raw, hash(m.ip) AS h
+        FROM {RAW_IP} r JOIN {ip_map} m ON m.raw = NULLIF(trim(r.raw), '')
+        WHERE m.ip IS NOT NULL AND r.raw <> m.ip""")
+    raw_ok["ip"] = all(types["ip"] == "VARCHAR" for _, types in files)
+    raw_ok["ip_fix"] = con.execute("SELECT count(*) FROM _ip_fix").fetchall()[0][0] > 0
+    ip_no_blanks = con.execute(f"SELECT coalesce(bool_and(trim(raw) <> ''), TRUE) FROM {RAW_IP}").fetchall()[0][0]
     # A raw-canonical text column holds no blanks (blank is not canonical); nor may an IP column say so.
     no_blanks = frozenset([*(["account_id"] if raw_ok["account_id"] else []), *(["ip"] if ip_no_blanks else [])])
     uas = con.sql("SELECT h, s FROM _d_ua").to_arrow_table()
@@ -147,9 +150,12 @@ def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str],
         return _h(col) if raw_ok[col] else _h(canon)
 
     joins = ""
-    if raw_ok["ip"]:
+    if raw_ok["ip"] and not raw_ok["ip_fix"]:
         iid = key("ip", "ip")
-    else:
+    elif raw_ok["ip"]:
+        joins += " LEFT JOIN (SELECT raw AS _fraw, h AS _fh_ip FROM _ip_fix) _x ON _x._fraw = ip"
+        iid = f"coalesce(_fh_ip, {_h('ip')})"
+    else:  # a typed (non-text) IP column: every value through the map
         # (the map's columns renamed: the file has its own `ip`)
         joins += (f" LEFT JOIN (SELECT raw AS _mraw, ip AS _mip FROM {ip_map}) _m"
                   f" ON _m._mraw = {text('ip', types['ip'])}")
