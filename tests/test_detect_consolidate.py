@@ -91,3 +91,36 @@ def test_two_operators_sharing_a_proxy_pool_and_a_public_template_stay_apart(tmp
     assert run(g, tmp_path / "loose", consolidate_min_shared=1, consolidate_min_overlap=0.0) == \
         [set(alpha), set(beta)]
     assert run(g, tmp_path / "on") == [set(alpha), set(beta)]
+
+
+def test_consolidate_counts_only_exclusive_non_network_content():
+    """The rule on bare arrays: 3 rings; 0 and 1 share templates nobody else sends, 1 and 2 share
+    exits only, 2 and 0 share templates that ordinary users send too."""
+    import numpy as np
+
+    from linkage.detect.consolidate import consolidate
+    from linkage.detect.inputs import KINDS, Links
+    from linkage.detect.specificity import KIND_FAMILY
+
+    values = ["own-0", "own-1", "own-2", "ip-0", "ip-1", "ip-2", "pub-0", "pub-1", "pub-2"]
+    kind = np.array([KINDS.index("prompt")] * 3 + [KINDS.index("ip")] * 3 + [KINDS.index("prompt")] * 3, np.int8)
+    labels = np.array([0] * 4 + [1] * 4 + [2] * 4 + [-1] * 20, np.int64)
+    acc, art = [], []
+    for a in range(4):  # every member of a ring uses all of its ring's artifacts
+        acc += [a] * 3 + [a + 8] * 3; art += [0, 1, 2] + [6, 7, 8]  # ring 0 own templates, ring 2 public
+        acc += [a + 4] * 6; art += [0, 1, 2, 3, 4, 5]  # ring 1: ring 0's templates and exits
+        acc += [a + 8] * 3; art += [3, 4, 5]  # ring 2: ring 1's exits
+        acc += [a] * 3; art += [6, 7, 8]  # ring 0 sends the public templates too
+    for u in range(12, 32):  # ordinary users send the public templates
+        acc += [u] * 3; art += [6, 7, 8]
+    n = len(acc)
+    links = Links(account_ids=np.array([f"a{i:02d}" for i in range(32)], object), artifact_kind=kind,
+                  artifact_value=np.array(values, object), account=np.array(acc, np.int64),
+                  artifact=np.array(art, np.int64), count=np.ones(n, np.int64), first_seen=np.zeros(n, np.int64))
+    family = np.array([KIND_FAMILY[k] for k in KINDS], np.int8)[kind]
+    new, reported = consolidate(labels, [0, 1, 2], links, family, 3, 0.5, 2, 0.01)
+    assert new.dtype == np.int64  # scoring multiplies labels by the artifact count
+    assert len(reported) == 2 and new[0] == new[4] != new[8] and (new[12:] == -1).all()
+    # three shared templates are not enough when four are required
+    new, reported = consolidate(labels, [0, 1, 2], links, family, 4, 0.5, 2, 0.01)
+    assert len(reported) == 3

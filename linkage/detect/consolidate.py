@@ -72,5 +72,6 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     ok = (i < j) & (s >= min_shared) & (s >= min_overlap * np.minimum(own[i], own[j]))
     graph = coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n_labels, n_labels))
     _, comp = connected_components(graph, directed=False)
+    comp = comp.astype(np.int64)  # int32 from scipy: scoring multiplies labels by the artifact count
     new = np.where(labels >= 0, comp[np.maximum(labels, 0)], -1)
     return new, sorted(set(comp[reported].tolist()))
