@@ -57,7 +57,7 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     ring = np.zeros(n_labels, bool)
     ring[reported] = True
     exclusive = exclusive_content(labels, ring, links, family, outside_accounts, outside_share)
-    lab = labels[links.account]
+    lab = labels[links.account].astype(np.int64, copy=False)
     use = (lab >= 0) & ring[np.maximum(lab, 0)] & exclusive[links.artifact]
     n_art = links.n_artifacts
     keys, members = np.unique(lab[use] * n_art + links.artifact[use], return_counts=True)
