@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         default=0.25, description="Members tied to their community below this share of its median member are dropped")
     burst_minutes: int = Field(
         default=60, description="Accounts created within this many minutes of another member are a burst")
+    # ---- consolidation: one operator, one ring (see linkage/detect/consolidate.py) ----
+    consolidate: bool = Field(
+        default=True, description="Join reported rings that share the same operator-exclusive content")
+    consolidate_min_shared: int = Field(
+        default=3, description="Exclusive non-network artifacts two rings must share to merge")
+    consolidate_min_overlap: float = Field(
+        default=0.5, description="...and the share of the smaller ring's exclusive content they must make up")
+    consolidate_outside_accounts: int = Field(
+        default=2, description="An artifact is exclusive to rings when at most this many outside accounts use it")
+    consolidate_outside_share: float = Field(
+        default=0.01, description="...or at most this share of its in-ring users, whichever is larger")
 
 
 def load_settings(**overrides: object) -> Settings:

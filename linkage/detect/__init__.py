@@ -12,6 +12,8 @@ through the store, and:
 4. `communities`: connected components, seeded weighted Leiden inside large ones, loosely
    attached members peeled off, ring-scored fragments of one operator re-joined;
 5. `scoring`: named components in [0, 1] and their weighted mean, stored with the ring;
+   then `consolidate` joins reported rings that share the operator's exclusive content
+   (templates, cards, own builds — never network), so one operator comes back as one ring;
 6. `ring_identity`: ids carried over by membership overlap, with new / grown / shrunk /
    stable / split / merged / dissolved recorded per run;
 7. `evidence`: shortest account→artifact→account paths between two accounts.

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from linkage.detect.communities import communities, merge_fragments, peel
+from linkage.detect.consolidate import consolidate
 from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
 from linkage.detect.ring_identity import match_rings
 from linkage.detect.scoring import TARGETED, score_communities
@@ -38,7 +39,9 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
             "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
-            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist")
+            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist",
+            "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
+            "consolidate_outside_share")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
             for k in keys}
 
@@ -90,6 +93,18 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
                           settings.min_ring_size)
             scores = score(labels)
     reported = [i for i, s in enumerate(scores) if s["score"] >= settings.ring_threshold]
+    consolidated = 0
+    if settings.consolidate and len(reported) > 1:
+        # fragments of one operator (creation cohorts) share its templates, cards, own builds
+        joined, joined_reported = consolidate(
+            labels, reported, links, spec.family, settings.consolidate_min_shared,
+            settings.consolidate_min_overlap, settings.consolidate_outside_accounts,
+            settings.consolidate_outside_share)
+        consolidated = len(reported) - len(joined_reported)
+        if consolidated:
+            # a merged ring is reported because its parts were; its score is recomputed on the whole
+            labels, reported = joined, joined_reported
+            scores = score(labels)
     member_lists = _members(labels, links.account_ids, reported)
     t = mark("scoring", t)
 
@@ -118,7 +133,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     counts = {"accounts": links.n_accounts, "links": int(len(links.account)),
               "artifacts": links.n_artifacts, "candidate_pairs": int(len(pw.a)),
               "linked_pairs": int(linked.sum()), "lockstep_pairs": int(len(lock[0])),
-              "communities": len(scores), "rings": len(reported), "flagged_accounts": len(members),
+              "communities": len(scores), "rings": len(reported), "rings_consolidated": consolidated,
+              "flagged_accounts": len(members),
               **{f"ms_{k}": int(v * 1000) for k, v in timings.items()}}
     finished = datetime.now(timezone.utc)
     run = DetectionRun(run_id=run_id, started_at=started, finished_at=finished,

@@ -1,0 +1,77 @@
+"""One operator, one ring: join ring fragments that share the operator's own content.
+
+Community detection returns a large operator as many rings — one per creation cohort —
+because accounts of different cohorts are rarely linked pair by pair (they fire in other
+sessions, through other exits). What the cohorts of one operator still have in common is
+what the operator owns and reuses: its prompt templates, its payment instruments, its own
+user-agent builds or e-mail domains. Two different operators may buy from the same proxy
+provider and copy a public template, but they do not send the same private template set.
+
+So, over the rings already reported:
+- an artifact is *exclusive* when (almost) nobody outside every ring uses it: at most
+  max(`outside_accounts`, `outside_share` × its in-ring users) outside accounts. Public
+  templates and proxy pools that ordinary users touch are therefore never evidence;
+- a ring's *content* is the exclusive artifacts ≥ 2 of its members use, network excluded:
+  exits and proxy pools are bought from providers other operators use too (measured:
+  bench/ring_fragments.py finds hundreds of ring-only exits shared by two operators);
+- two rings merge when they share ≥ `min_shared` content artifacts and those make up
+  ≥ `min_overlap` of the smaller ring's content: one leaked template (or two) out of a
+  dozen never merges two operators, while cohorts of one operator share nearly all.
+Merges are transitive (connected components), so a chain of cohorts becomes one ring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from linkage.detect.inputs import Links
+from linkage.detect.specificity import FAMILIES
+
+NETWORK = FAMILIES.index("network")
+
+
+def exclusive_content(labels: np.ndarray, ring: np.ndarray, links: Links, family: np.ndarray,
+                      outside_accounts: int, outside_share: float) -> np.ndarray:
+    """Per artifact: is it non-network evidence used (almost) only by members of the `ring` labels?"""
+    lab = labels[links.account]
+    member = (lab >= 0) & ring[np.maximum(lab, 0)]
+    n_art = links.n_artifacts
+    inside = np.bincount(links.artifact[member], minlength=n_art)
+    outside = np.bincount(links.artifact[~member], minlength=n_art)
+    return ((inside >= 2) & (outside <= np.maximum(outside_accounts, outside_share * inside))
+            & (family != NETWORK))
+
+
+def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: np.ndarray,
+                min_shared: int, min_overlap: float, outside_accounts: int,
+                outside_share: float) -> tuple[np.ndarray, list[int]]:
+    """Relabel so that fragments of one operator share a label (see module doc).
+
+    Returns the new labels (dense, -1 kept) and the new labels of the reported rings.
+    """
+    n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    if len(reported) < 2:
+        return labels, list(reported)
+    ring = np.zeros(n_labels, bool)
+    ring[reported] = True
+    exclusive = exclusive_content(labels, ring, links, family, outside_accounts, outside_share)
+    lab = labels[links.account].astype(np.int64, copy=False)
+    use = (lab >= 0) & ring[np.maximum(lab, 0)] & exclusive[links.artifact]
+    n_art = links.n_artifacts
+    keys, members = np.unique(lab[use] * n_art + links.artifact[use], return_counts=True)
+    keys = keys[members >= 2]  # a ring's content: what at least two of its members use
+    k_ring, k_art = keys // n_art, keys % n_art
+    own = np.bincount(k_ring, minlength=n_labels)
+    multi = np.bincount(k_art, minlength=n_art)[k_art] >= 2  # only artifacts of 2+ rings can be shared
+    k_ring, k_art = k_ring[multi], k_art[multi]
+    incidence = csr_matrix((np.ones(len(k_ring), np.int64), (k_ring, k_art)), shape=(n_labels, n_art))
+    shared = (incidence @ incidence.T).tocoo()
+    i, j, s = shared.row, shared.col, shared.data
+    ok = (i < j) & (s >= min_shared) & (s >= min_overlap * np.minimum(own[i], own[j]))
+    graph = coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n_labels, n_labels))
+    _, comp = connected_components(graph, directed=False)
+    comp = comp.astype(np.int64)  # int32 from scipy: scoring multiplies labels by the artifact count
+    new = np.where(labels >= 0, comp[np.maximum(labels, 0)], -1)
+    return new, sorted(set(comp[reported].tolist()))
