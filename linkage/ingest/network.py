@@ -78,8 +78,12 @@ def match_ips(ips: Iterable[str], networks: Iterable[tuple[str, str]]) -> list[t
     """
     by_len: dict[tuple[int, int], dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for net, payload in networks:
-        n = ipaddress.ip_network(net)
-        by_len[(n.version, n.prefixlen)][int(n.network_address)].append(payload)
+        address, _, length = net.partition("/")
+        if ":" in address:
+            n = ipaddress.ip_network(net)
+            by_len[(6, n.prefixlen)][int(n.network_address)].append(payload)
+        else:  # normal-form IPv4: inet_aton is ~20x ipaddress.ip_network
+            by_len[(4, int(length))][int.from_bytes(socket.inet_aton(address), "big")].append(payload)
     if not by_len:
         return []
     v4: list[str] = []

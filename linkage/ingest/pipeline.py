@@ -149,7 +149,8 @@ def _exit_of(store: GraphStore, new_ips: pa.Table, new_ranges: pa.Table) -> pa.T
     pairs = set(match_ips(new_ips["ip"].to_pylist(), ranges.items()))
     if batch_ranges:
         old_ips = store.read_table("ip", ["ip"])["ip"].to_pylist()
-        pairs.update(match_ips(old_ips, batch_ranges.items()))
+        if old_ips:
+            pairs.update(match_ips(old_ips, batch_ranges.items()))
     ordered = sorted(pairs)
     return pa.table({"ip": pa.array([p[0] for p in ordered], pa.string()),
                      "proxy_id": pa.array([p[1] for p in ordered], pa.string())})
