@@ -20,7 +20,6 @@ import logging
 import time
 
 import duckdb
-import pyarrow as pa
 
 from linkage.ingest.encode import REQUESTS
 from linkage.store.tables import TABLES
@@ -32,11 +31,6 @@ def spec_select(table: str, sql: str) -> str:
     """`sql` with its columns cast to the spec of graph table `table`."""
     cols = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in TABLES[table].columns)
     return f"SELECT {cols} FROM ({sql})"
-
-
-def to_spec(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> pa.Table:
-    """Run `sql` and cast its columns to the spec of graph table `table`."""
-    return con.sql(spec_select(table, sql)).to_arrow_table()
 
 
 _SEEN = "count(*) AS n, make_timestamp(min(us)) AS first_seen, make_timestamp(max(us)) AS last_seen"

@@ -24,8 +24,7 @@ common case) the pass hashes the raw value and skips the string functions.
 
 from __future__ import annotations
 
-import logging
-import time
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -35,8 +34,16 @@ from linkage.ingest.readers import MISSING
 from linkage.ingest.validate import RAW_IP, FileRules, text
 
 REQUESTS = "_rq"
-log = logging.getLogger("linkage.ingest")
 _TRIMMED = "NULLIF(trim(raw), '')"  # canonical text of a dictionary's raw (VARCHAR) value
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """What the dictionaries found out about the request files' columns."""
+
+    raw_ok: dict[str, bool]  # column -> its raw text can be hashed as is
+    ip_fix: bool  # some raw IPs are not their own normal form: look them up in `_ip_fix`
+    no_blanks: frozenset[str]  # required columns holding no blank text (see `validate.missing`)
 
 
 class HashCollision(RuntimeError):
@@ -48,7 +55,8 @@ def _h(expr: str) -> str:
     return f"CASE WHEN ({expr}) IS NOT NULL THEN hash({expr}) END"
 
 
-def _raw_union(files: list[tuple[str, dict[str, str]]], col: str) -> str:
+def raw_union(files: list[tuple[str, dict[str, str]]], col: str) -> str:
+    """SQL: every value of `col` in `files` as text (no rows if no file has the column)."""
     parts = [f"SELECT CAST({col} AS VARCHAR) AS raw FROM {rel}" for rel, types in files if types[col] != MISSING]
     return " UNION ALL ".join(parts) or "SELECT NULL::VARCHAR AS raw WHERE FALSE"
 
@@ -62,21 +70,12 @@ def _check_unique(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def _text_dictionary(con: duckdb.DuckDBPyConnection, name: str, files: list[tuple[str, dict[str, str]]],
                      col: str, canon: str) -> bool:
-    t0 = time.perf_counter()
-    try:
-        return _text_dictionary_(con, name, files, col, canon)
-    finally:
-        log.debug("dictionary %s took %.2fs", name, time.perf_counter() - t0)
-
-
-def _text_dictionary_(con: duckdb.DuckDBPyConnection, name: str, files: list[tuple[str, dict[str, str]]],
-                     col: str, canon: str) -> bool:
     """Build `_d_<name>(h, s)` from the distinct raw values of `col`; True if raw == canonical throughout.
 
     `canon` is an SQL expression over `raw` giving the canonical text (or NULL).
     Only text columns are hashed raw; a typed column (a parquet integer id) always goes through `canon`.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_{name} AS SELECT DISTINCT raw FROM ({_raw_union(files, col)})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_{name} AS SELECT DISTINCT raw FROM ({raw_union(files, col)})"
                 " WHERE raw IS NOT NULL")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _d_{name} AS SELECT hash(s) AS h, s FROM ("
                 f" SELECT DISTINCT {canon} AS s FROM _raw_{name}) WHERE s IS NOT NULL")
@@ -88,11 +87,8 @@ def _text_dictionary_(con: duckdb.DuckDBPyConnection, name: str, files: list[tup
 
 
 def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, dict[str, str]]],
-                       ip_map: str, prompt_map: str) -> tuple[dict[str, bool], frozenset[str]]:
-    """Dictionaries for every hashed kind.
-
-    Returns which columns can be hashed raw, and which required columns hold no
-    blank text (their missing-check needs no trim; see `validate.missing`).
+                       ip_map: str, prompt_map: str) -> Encoding:
+    """Dictionaries for every hashed kind, and how each column is to be encoded.
 
     Needs the IP map (trimmed raw text -> normal IP, version) and the prompt map
     (raw prompt text -> fingerprint, simhash, capability) built earlier over distinct values.
@@ -122,7 +118,7 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
         FROM {RAW_IP} r JOIN {ip_map} m ON m.raw = NULLIF(trim(r.raw), '')
         WHERE m.ip IS NOT NULL AND r.raw <> m.ip""")
     raw_ok["ip"] = all(types["ip"] == "VARCHAR" for _, types in files)
-    raw_ok["ip_fix"] = con.execute("SELECT count(*) FROM _ip_fix").fetchall()[0][0] > 0
+    ip_fix = con.execute("SELECT count(*) FROM _ip_fix").fetchall()[0][0] > 0
     ip_no_blanks = con.execute(f"SELECT coalesce(bool_and(trim(raw) <> ''), TRUE) FROM {RAW_IP}").fetchall()[0][0]
     # A raw-canonical text column holds no blanks (blank is not canonical); nor may an IP column say so.
     no_blanks = frozenset([*(["account_id"] if raw_ok["account_id"] else []), *(["ip"] if ip_no_blanks else [])])
@@ -133,7 +129,7 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     }))
     con.execute("CREATE OR REPLACE TEMP TABLE _d_ua AS SELECT * FROM _ua_ids")
     con.unregister("_ua_ids")
-    return raw_ok, no_blanks
+    return Encoding(raw_ok, ip_fix, no_blanks)
 
 
 def create_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -142,15 +138,16 @@ def create_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str], rules: FileRules,
-                raw_ok: dict[str, bool], ip_map: str) -> int:
+                encoding: Encoding, ip_map: str) -> int:
     """Append the clean rows of request file `rel` to `_rq`; return how many were clean."""
+    raw_ok = encoding.raw_ok
     def key(col: str, canon: str) -> str:
         if types[col] == MISSING:
             return "NULL::UBIGINT"
         return _h(col) if raw_ok[col] else _h(canon)
 
     joins = ""
-    if raw_ok["ip"] and not raw_ok["ip_fix"]:
+    if raw_ok["ip"] and not encoding.ip_fix:
         iid = key("ip", "ip")
     elif raw_ok["ip"]:
         joins += " LEFT JOIN (SELECT raw AS _fraw, h AS _fh_ip FROM _ip_fix) _x ON _x._fraw = ip"

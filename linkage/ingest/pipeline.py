@@ -4,12 +4,14 @@ Steps (each reported to `progress`):
  1. discover files, hash them (xxh3-128), skip those the store already has;
  2. stage each new file in an in-memory DuckDB (spilling to a temp dir);
     a file that cannot be read stops everything before the store is touched;
- 3. DISTINCT IPs, networks, prompts, e-mails and instruments go through Python
-    (normalise, fingerprint, keyed-hash) into small map tables;
- 4. quarantine rows that break the contract, keep the rest as clean views;
- 5. aggregate (one GROUPING SETS pass over the requests) into Arrow tables;
+ 3. DISTINCT IPs, networks and prompts go through Python (normalise, fingerprint)
+    into small map tables; dictionaries of 64-bit keys are built (`encode`);
+ 4. request files are validated and hash-encoded in one pass (`encode`); the small
+    tables are validated into clean views; bad rows go to the quarantine;
+ 5. e-mails and instruments are keyed-hashed (SQL), then every graph table is
+    aggregated (`aggregate`) and streamed to a parquet file;
  6. match IPs to proxy ranges, in both directions against what the store has;
- 7. ONE `store.merge_batch` call: all or nothing.
+ 7. the staging database is closed, then ONE `store.merge_batch` call: all or nothing.
 
 The staging database holds raw prompts and e-mails only in memory and is
 dropped at the end; only fingerprints and keyed hashes leave it.
@@ -36,7 +38,7 @@ from linkage.ingest.fingerprint import fingerprint_prompts
 from linkage.ingest.network import match_ips, normalise_ip, normalise_network
 from linkage.ingest.pseudonymise import Pseudonymiser, email_map_sql, instrument_map_sql
 from linkage.ingest.csv_rows import malformed_relation
-from linkage.ingest.readers import MISSING, UnreadableInput, check_readable, stage_file
+from linkage.ingest.readers import UnreadableInput, check_readable, stage_file
 from linkage.ingest.report import FileResult, IngestReport, TableCounts
 from linkage.ingest.validate import BAD_IP, IP_MAP, NET_MAP, RAW_IP, FileRules, clean_sql, quarantine_sql, rules_for, text
 from linkage.settings import Settings
@@ -83,9 +85,8 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
     # Canonical dotted-quad IPv4 (the bulk of any log) is already in normal form: SQL keeps
     # it as is; only the rest (IPv6, padded, mapped, junk) goes through Python.
     # The raw values as they are (kept: the encoder checks them), then their trimmed text.
-    exprs = [f"SELECT CAST(ip AS VARCHAR) AS v FROM {rel}" for rel, t in staged["requests"] if t["ip"] != MISSING]
-    union = " UNION ALL ".join(exprs) or "SELECT NULL::VARCHAR AS v WHERE FALSE"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_IP} AS SELECT DISTINCT v AS raw FROM ({union}) WHERE v IS NOT NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_IP} AS SELECT DISTINCT raw"
+                f" FROM ({encode.raw_union(staged['requests'], 'ip')}) WHERE raw IS NOT NULL")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rawip AS SELECT DISTINCT raw FROM (
         SELECT NULLIF(trim(raw), '') AS raw FROM {RAW_IP}) WHERE raw IS NOT NULL""")
     odd = con.sql(f"SELECT raw FROM _rawip WHERE NOT regexp_full_match(raw, '{_DOTTED_QUAD}')"
@@ -121,7 +122,10 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
 
 
 def _clean_views(con: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) -> None:
+    """Views `clean_<table>` over the small tables (requests are encoded into `_rq` instead)."""
     for table, contract in CONTRACTS.items():
+        if table == "requests":
+            continue
         if selects[table]:
             body = " UNION ALL ".join(selects[table])
         else:  # no file of this table: an empty view with the canonical columns
@@ -264,9 +268,9 @@ def _validate_small(con: duckdb.DuckDBPyConnection, f: InputFile, rel: str, rule
 
 
 def _encode_requests(con: duckdb.DuckDBPyConnection, f: InputFile, rel: str, rules: FileRules,
-                     types: dict[str, str], raw_ok: dict[str, bool], total: int) -> int:
+                     types: dict[str, str], encoding: encode.Encoding, total: int) -> int:
     """Encode the clean rows of a request file in one pass; only if some broke a rule, find them."""
-    clean = encode.encode_file(con, rel, types, rules, raw_ok, IP_MAP)
+    clean = encode.encode_file(con, rel, types, rules, encoding, IP_MAP)
     if clean == total:
         return 0
     return quarantine.add_rows(con, quarantine_sql(rules, rel, str(f.path), f.table, types))
@@ -279,9 +283,7 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, queries: dict[str, str], out:
     for i, (name, sql) in enumerate(queries.items()):
         step(f"aggregating {name}", i, len(queries))
         path = out / f"{name}.parquet"
-        t0 = time.perf_counter()
         con.execute(f"COPY ({aggregate.spec_select(name, sql)}) TO '{path}' (FORMAT parquet, COMPRESSION uncompressed)")
-        log.debug("%s took %.2fs", name, time.perf_counter() - t0)
         tables[name] = ds.dataset(path, format="parquet")
     return tables
 
@@ -292,7 +294,7 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
     step("normalising IPs and fingerprinting prompts", 0, 1)
     _build_maps(con, staged)
     step("building dictionaries", 0, 1)
-    raw_ok, no_blanks = encode.build_dictionaries(con, staged["requests"], IP_MAP, "_promptmap")
+    encoding = encode.build_dictionaries(con, staged["requests"], IP_MAP, "_promptmap")
     encode.create_table(con)
     selects: dict[str, list[str]] = {t: [] for t in CONTRACTS}
     records: list[IngestedFile] = []
@@ -304,10 +306,10 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
         rel = f"_f{i}"
         types = dict(next(t for r, t in staged[f.table] if r == rel))
         rules = rules_for(f.table, types, bad_ips=bad_ips, bad_nets=bad_nets,
-                          no_blanks=no_blanks if f.table == "requests" else frozenset())
+                          no_blanks=encoding.no_blanks if f.table == "requests" else frozenset())
         total = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
         if f.table == "requests":
-            bad = _encode_requests(con, f, rel, rules, types, raw_ok, total)
+            bad = _encode_requests(con, f, rel, rules, types, encoding, total)
         else:
             bad = _validate_small(con, f, rel, rules, types)
             selects[f.table].append(clean_sql(rules, rel))
