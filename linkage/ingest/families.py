@@ -1,0 +1,229 @@
+"""Prompt families: one template whatever its fill-ins, found by MinHash LSH band keys.
+
+Prompts are processed in chunks (bounded memory). In a chunk, two prompts that
+share any band key (`minhash.band_keys`) are joined, and the connected
+components are the candidate families. A component takes its family id from
+
+1. the families already known — band keys learnt from earlier chunks and earlier
+   nights (`PromptFamilyKey` in the store): the family most of its keys point to;
+2. otherwise its *mode band key*, the band key most of its prompts hold (the band
+   that fell on the template's fixed wording), as 16 hex digits — a function of
+   the template's content, so tomorrow's fillings of the same template mint the
+   same id even in a fresh store.
+
+A lone prompt whose keys match no known family and no other prompt of its chunk
+belongs to no family (an everyday prompt, nearly always). Each family then
+*learns* the band keys that recur among its prompts (held by at least two and by
+`LEARN_SHARE` of them), so later prompts of the template find it by lookup
+alone; those keys are what the store keeps.
+
+Why not a counter or the component's smallest key: a counter depends on
+insertion order, the smallest key on which rare fillings happened to arrive; the
+learnt keys make the id sticky, the mode key makes it reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from linkage.ingest.minhash import HASHES, MIN_WORDS, ROWS, UNIGRAMS, signatures
+
+CHUNK = 500_000  # prompts per chunk: its signatures take 256 bytes each
+
+SIMILARITY = 0.6  # share of equal MinHash values (≈ Jaccard of shingle sets) for two prompts to join
+LEARN_SHARE = 0.01  # a band key is learnt when at least this share of the family's prompts hold it
+MAX_LEARNT_PER_CHUNK = 256  # per family and chunk: the most frequent keys are plenty to be found by
+
+
+@njit(cache=True)
+def _find(parent: np.ndarray, x: int) -> int:
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:
+        parent[x], x = root, parent[x]
+    return root
+
+
+@njit(cache=True)
+def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
+    same = 0
+    for j in range(sig.shape[1]):
+        if sig[a, j] == sig[b, j]:
+            same += 1
+    return same >= need
+
+
+@njit(cache=True)
+def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
+    """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
+    signature values (a candidate is checked against the first prompt of its key's run)."""
+    parent = np.arange(n)
+    start = 0
+    for i in range(1, len(sorted_keys) + 1):
+        if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
+            continue
+        head = owners[start]
+        for j in range(start + 1, i):
+            if _similar(sig, head, owners[j], need):
+                a, b = _find(parent, head), _find(parent, owners[j])
+                if a != b:
+                    if a < b:
+                        parent[b] = a
+                    else:
+                        parent[a] = b
+        start = i
+    for i in range(n):
+        parent[i] = _find(parent, i)
+    return parent
+
+
+@njit(cache=True)
+def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
+                out_comp: np.ndarray, out_key: np.ndarray, out_count: np.ndarray) -> int:
+    """(component, key, prompts) for every key held by a component, from entries sorted by key."""
+    m = 0
+    start = 0
+    for i in range(1, len(sorted_keys) + 1):
+        if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
+            continue
+        comps = np.sort(root[owners[start:i]])
+        run = 0
+        for j in range(len(comps)):
+            run += 1
+            if j + 1 == len(comps) or comps[j + 1] != comps[j]:
+                out_comp[m], out_key[m], out_count[m] = comps[j], sorted_keys[start], run
+                m += 1
+                run = 0
+        start = i
+    return m
+
+
+@njit(cache=True)
+def _mode_keys(comp: np.ndarray, key: np.ndarray, count: np.ndarray, n: int) -> np.ndarray:
+    """Per component: the key with the highest count (ties: the smaller key); 0 where none."""
+    best_key = np.zeros(n, np.uint64)
+    best_count = np.zeros(n, np.int64)
+    for i in range(len(comp)):
+        c = comp[i]
+        if count[i] > best_count[c] or (count[i] == best_count[c] and key[i] < best_key[c]):
+            best_count[c] = count[i]
+            best_key[c] = key[i]
+    return best_key
+
+
+def family_hex(family: int) -> str:
+    return f"{int(family):016x}"
+
+
+class FamilyIndex:
+    """Band key -> family: what earlier chunks and nights learnt; assigns families chunk by chunk."""
+
+    def __init__(self, known_keys: Iterable[int] = (), known_families: Iterable[int] = (),
+                 similarity: float = SIMILARITY) -> None:
+        self.similarity = similarity
+        self._keys = np.asarray(list(known_keys), dtype=np.uint64)
+        self._fams = np.asarray(list(known_families), dtype=np.uint64)
+        order = np.argsort(self._keys, kind="stable")
+        self._keys, self._fams = self._keys[order], self._fams[order]
+        self.learnt: dict[int, int] = {}  # keys learnt in this run (key -> family), for the store
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> "FamilyIndex":
+        """From the store's `prompt_family_key` rows (key as 16 hex digits, family_id)."""
+        keys = [int(k, 16) for k in table["key"].to_pylist()]
+        fams = [int(f, 16) for f in table["family_id"].to_pylist()]
+        return cls(keys, fams)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _lookup(self, flat: np.ndarray) -> np.ndarray:
+        if not len(self._keys):
+            return np.zeros(len(flat), np.uint64)
+        idx = np.minimum(np.searchsorted(self._keys, flat), len(self._keys) - 1)
+        return np.where(self._keys[idx] == flat, self._fams[idx], np.uint64(0))
+
+    def _learn(self, keys: np.ndarray, fams: np.ndarray) -> None:
+        fresh = self._lookup(keys) == 0
+        keys, fams = keys[fresh], fams[fresh]
+        keys, first = np.unique(keys, return_index=True)  # a key two families want: the first keeps it
+        fams = fams[first]
+        if not len(keys):
+            return
+        self.learnt.update(zip(keys.tolist(), fams.tolist()))
+        all_keys = np.concatenate([self._keys, keys])
+        order = np.argsort(all_keys, kind="stable")
+        self._keys, self._fams = all_keys[order], np.concatenate([self._fams, fams])[order]
+
+    def assign(self, sig: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Family (uint64, 0 = none) per prompt of one chunk, from its signatures and band keys
+        (`minhash.signatures`); learns as it goes."""
+        n, bands = keys.shape
+        family = np.zeros(n, np.uint64)
+        rows = np.flatnonzero(valid)
+        if not len(rows):
+            return family
+        flat = keys[rows].ravel()
+        order = np.argsort(flat)
+        flat = flat[order]
+        owner = (order // bands).astype(np.int64)
+        root = _components(flat, owner, sig[rows], int(np.ceil(self.similarity * sig.shape[1])), len(rows))
+        run_comp = np.empty(len(flat), np.int64)
+        run_key = np.empty(len(flat), np.uint64)
+        run_count = np.empty(len(flat), np.int64)
+        m = _key_counts(flat, owner, root, run_comp, run_key, run_count)
+        run_comp, run_key, run_count = run_comp[:m], run_key[:m], run_count[:m]
+        run_known = self._lookup(run_key)
+        size = np.bincount(root, minlength=len(rows))
+
+        chosen = np.zeros(len(rows), np.uint64)  # family per component root
+        # 1. known families: the one most of the component's key occurrences point to
+        k = run_known != 0
+        if k.any():  # a component needs two votes: one lone key is too little to join a known family
+            k &= np.bincount(run_comp[k], weights=run_count[k], minlength=len(rows))[run_comp] >= 2
+            kc, kf, kn = run_comp[k], run_known[k], run_count[k]
+            o = np.lexsort((kf, kc))
+            kc, kf, kn = kc[o], kf[o], kn[o]
+            gs = np.flatnonzero(np.r_[True, (kc[1:] != kc[:-1]) | (kf[1:] != kf[:-1])])
+            votes, gc, gf = np.add.reduceat(kn, gs), kc[gs], kf[gs]
+            o = np.lexsort((gf, -votes, gc))  # most votes, then the smaller id
+            first = np.r_[True, gc[o][1:] != gc[o][:-1]]
+            chosen[gc[o][first]] = gf[o][first]
+        # 2. new families: components of two or more prompts take their mode band key
+        shared = run_count >= 2
+        mode = _mode_keys(run_comp[shared], run_key[shared], run_count[shared], len(rows))
+        mint = (chosen == 0) & (size >= 2) & (mode != 0)
+        chosen[mint] = mode[mint]
+
+        # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
+        fam_of_run = chosen[run_comp]
+        need = np.maximum(2, np.ceil(LEARN_SHARE * size[run_comp]))
+        keep = (fam_of_run != 0) & (run_count >= need)
+        if keep.any():
+            lc, lk, ln, lf = run_comp[keep], run_key[keep], run_count[keep], fam_of_run[keep]
+            o = np.lexsort((lk, -ln, lc))
+            lc, lk, lf = lc[o], lk[o], lf[o]
+            rank = np.arange(len(lc)) - np.searchsorted(lc, lc)
+            top = rank < MAX_LEARNT_PER_CHUNK
+            self._learn(lk[top], lf[top])
+        family[rows] = chosen[root]
+        return family
+
+
+def assign_families(texts: pa.Array | list[str], index: FamilyIndex | None = None,
+                    chunk: int = CHUNK, hashes: int = HASHES, rows: int = ROWS,
+                    min_words: int = MIN_WORDS, unigrams: bool = UNIGRAMS) -> np.ndarray:
+    """Family per prompt (uint64, 0 = none), chunk by chunk through `index` (a fresh one if None)."""
+    index = index if index is not None else FamilyIndex()
+    arr = pa.array(texts, pa.string()) if isinstance(texts, list) else texts
+    out = np.zeros(len(arr), np.uint64)
+    for lo in range(0, len(arr), chunk):
+        part = arr.slice(lo, chunk)
+        sig, keys, valid = signatures(part, hashes, rows, min_words, unigrams)
+        out[lo:lo + len(part)] = index.assign(sig, keys, valid)
+    return out
