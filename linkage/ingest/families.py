@@ -134,8 +134,8 @@ class FamilyIndex:
 
     @classmethod
     def from_table(cls, table: pa.Table) -> "FamilyIndex":
-        """From the store's `prompt_family_key` rows (key as 16 hex digits, family_id)."""
-        keys = [int(k, 16) for k in table["key"].to_pylist()]
+        """From the store's `prompt_family_key` rows (band_key and family_id, 16 hex digits each)."""
+        keys = [int(k, 16) for k in table["band_key"].to_pylist()]
         fams = [int(f, 16) for f in table["family_id"].to_pylist()]
         return cls(keys, fams)
 
