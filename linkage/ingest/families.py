@@ -35,6 +35,9 @@ from linkage.ingest.minhash import HASHES, MIN_WORDS, ROWS, UNIGRAMS, signatures
 CHUNK = 500_000  # prompts per chunk: its signatures take 256 bytes each
 
 SIMILARITY = 0.6  # share of equal MinHash values (≈ Jaccard of shingle sets) for two prompts to join
+CONSENSUS_SAMPLE = 256  # members a new family's id is computed from
+CONSENSUS_SHARE = 0.2  # a MinHash value held by this share of them is common wording
+CONSENSUS_VALUES = 3  # the id hashes this many of the smallest common values
 LEARN_SHARE = 0.01  # a band key is learnt when at least this share of the family's prompts hold it
 MAX_LEARNT_PER_CHUNK = 256  # per family and chunk: the most frequent keys are plenty to be found by
 
@@ -104,16 +107,48 @@ def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
 
 
 @njit(cache=True)
-def _mode_keys(comp: np.ndarray, key: np.ndarray, count: np.ndarray, n: int) -> np.ndarray:
-    """Per component: the key with the highest count (ties: the smaller key); 0 where none."""
-    best_key = np.zeros(n, np.uint64)
-    best_count = np.zeros(n, np.int64)
-    for i in range(len(comp)):
-        c = comp[i]
-        if count[i] > best_count[c] or (count[i] == best_count[c] and key[i] < best_key[c]):
-            best_count[c] = count[i]
-            best_key[c] = key[i]
-    return best_key
+def _consensus_ids(sig: np.ndarray, members: np.ndarray, first: np.ndarray, size: np.ndarray,
+                   sample: int, share: float, k: int) -> np.ndarray:
+    """Per component (its members are members[first[c]:first[c] + size[c]]): a hash of the `k` smallest
+    (MinHash value, position) pairs that at least `share` of its first `sample` members hold.
+
+    Common values come from the template's fixed wording (each fill-in is rare), and the smallest few
+    of a set of common values do not depend on which fillings arrived. More than one: templates
+    of one house style share its sentence, and so a value or two."""
+    out = np.zeros(len(first), np.uint64)
+    for c in range(len(first)):
+        m = min(size[c], sample)
+        need = max(2, int(np.ceil(share * m)))
+        best = np.full(k, np.uint64(0xFFFFFFFFFFFFFFFF))
+        for j in range(sig.shape[1]):
+            vals = np.sort(sig[members[first[c]:first[c] + m], j])
+            run = 1
+            for i in range(1, m + 1):
+                if i < m and vals[i] == vals[i - 1]:
+                    run += 1
+                    continue
+                if run >= need:
+                    cand = (np.uint64(vals[i - 1]) << np.uint64(6)) | np.uint64(j)
+                    if cand < best[k - 1]:  # insert into the sorted k smallest
+                        q = k - 1
+                        while q > 0 and best[q - 1] > cand:
+                            best[q] = best[q - 1]
+                            q -= 1
+                        best[q] = cand
+                run = 1
+        h = np.uint64(0x9E3779B97F4A7C15)
+        for q in range(k):
+            h = _mix_id(h ^ best[q])
+        out[c] = h
+    return out
+
+
+@njit(cache=True, inline="always")
+def _mix_id(x: np.uint64) -> np.uint64:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return x if x != 0 else np.uint64(1)
 
 
 def family_hex(family: int) -> str:
@@ -186,6 +221,7 @@ class FamilyIndex:
         k = run_known != 0
         if k.any():  # a component needs two votes: one lone key is too little to join a known family
             k &= np.bincount(run_comp[k], weights=run_count[k], minlength=len(rows))[run_comp] >= 2
+        if k.any():
             kc, kf, kn = run_comp[k], run_known[k], run_count[k]
             o = np.lexsort((kf, kc))
             kc, kf, kn = kc[o], kf[o], kn[o]
@@ -194,11 +230,13 @@ class FamilyIndex:
             o = np.lexsort((gf, -votes, gc))  # most votes, then the smaller id
             first = np.r_[True, gc[o][1:] != gc[o][:-1]]
             chosen[gc[o][first]] = gf[o][first]
-        # 2. new families: components of two or more prompts take their mode band key
-        shared = run_count >= 2
-        mode = _mode_keys(run_comp[shared], run_key[shared], run_count[shared], len(rows))
-        mint = (chosen == 0) & (size >= 2) & (mode != 0)
-        chosen[mint] = mode[mint]
+        # 2. new families: components of two or more prompts take an id from their common content
+        mint = np.flatnonzero((chosen == 0) & (size >= 2))
+        if len(mint):
+            members = np.argsort(root, kind="stable")
+            first = np.searchsorted(root[members], mint)
+            chosen[mint] = _consensus_ids(sig[rows], members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+                                          CONSENSUS_VALUES)
 
         # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
         fam_of_run = chosen[run_comp]
