@@ -32,7 +32,7 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, index: F
                 f" FROM ({distinct_sql}) WHERE v IS NOT NULL")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {PROMPT_MAP} (ph UBIGINT, fingerprint VARCHAR, simhash UBIGINT,
         capability VARCHAR, family VARCHAR)""")
-    total = con.execute("SELECT count(*) FROM _prompts").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM _prompts").fetchall()[0][0]
     spent = {"fingerprint": 0.0, "family": 0.0}
     for lo in range(0, total, chunk):
         batch = con.sql(f"SELECT hash(v) AS ph, v FROM _prompts WHERE rid >= {lo} AND rid < {lo + chunk}"

@@ -79,6 +79,8 @@ class Everyday:
 
     def generate(self, rng: np.random.Generator, n: int) -> pa.StringArray:
         """n everyday prompts (shapes drawn with SHAPE_P)."""
+        if n == 0:
+            return pa.array([], pa.string())
         shape = rng.choice(len(SHAPES), size=n, p=SHAPE_P)
         parts: list[pa.Array] = []
         order: list[np.ndarray] = []
