@@ -82,7 +82,7 @@ def _distinct(con: duckdb.DuckDBPyConnection, exprs: list[str]) -> list[str]:
 
 
 def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str, dict[str, str]]]],
-                families: FamilyIndex) -> None:
+                families: FamilyIndex, workers: int = 0) -> None:
     """Maps from raw IP/network/prompt text to normal forms (and prompt families), over distinct values only."""
     # Canonical dotted-quad IPv4 (the bulk of any log) is already in normal form: SQL keeps
     # it as is; only the rest (IPv6, padded, mapped, junk) goes through Python.
@@ -114,7 +114,7 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
     }))
     prompt_sql = " UNION ALL ".join(f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
                                     for rel, t in staged["requests"]) or "SELECT NULL::VARCHAR AS v"
-    build_prompt_map(con, f"SELECT DISTINCT v FROM ({prompt_sql})", families)
+    build_prompt_map(con, f"SELECT DISTINCT v FROM ({prompt_sql})", families, workers=workers)
 
 
 def _clean_views(con: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) -> None:
@@ -289,7 +289,7 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
              report: IngestReport, step: Progress, out: Path) -> tuple[dict[str, Table], list[IngestedFile]]:
     step("normalising IPs, fingerprinting prompts and finding their families", 0, 1)
     families = FamilyIndex.from_table(store.read_table("prompt_family_key", ["band_key", "family_id"]))
-    _build_maps(con, staged, families)
+    _build_maps(con, staged, families, workers=settings.threads)
     step("building dictionaries", 0, 1)
     encoding = encode.build_dictionaries(con, staged["requests"], IP_MAP, PROMPT_MAP)
     encode.create_table(con)
