@@ -1,25 +1,31 @@
-"""Prompt families: one template whatever its fill-ins, found by MinHash LSH band keys.
+"""Prompt families: one template whatever its fill-ins, found by MinHash LSH with verification.
 
-Prompts are processed in chunks (bounded memory). In a chunk, two prompts that
-share any band key (`minhash.band_keys`) are joined, and the connected
-components are the candidate families. A component takes its family id from
+Prompts are processed in chunks (bounded memory). In a chunk, two prompts join
+when they share a band key (`minhash.signatures`) *and* agree on at least
+`SIMILARITY` of their 64 MinHash values (≈ Jaccard similarity of their word and
+word-pair sets): a shared key alone only makes them candidates, so a chance
+collision or a house-style sentence shared by two templates does not chain
+families together. The connected components are the candidate families. A
+component takes its family id from
 
 1. the families already known — band keys learnt from earlier chunks and earlier
-   nights (`PromptFamilyKey` in the store): the family most of its keys point to;
-2. otherwise its *mode band key*, the band key most of its prompts hold (the band
-   that fell on the template's fixed wording), as 16 hex digits — a function of
-   the template's content, so tomorrow's fillings of the same template mint the
-   same id even in a fresh store.
+   nights (`PromptFamilyKey` in the store): the family most of its keys point to
+   (two key hits at least);
+2. otherwise its content: a hash of the three smallest MinHash values that at
+   least `CONSENSUS_SHARE` of its prompts hold — values of the template's fixed
+   wording (no single fill-in is that common), so tomorrow's fillings of the same
+   template mint the same id even in a fresh store.
 
-A lone prompt whose keys match no known family and no other prompt of its chunk
-belongs to no family (an everyday prompt, nearly always). Each family then
-*learns* the band keys that recur among its prompts (held by at least two and by
-`LEARN_SHARE` of them), so later prompts of the template find it by lookup
-alone; those keys are what the store keeps.
+A lone prompt that matches neither another prompt of its chunk nor a known
+family belongs to no family (an everyday prompt, nearly always), and so does a
+prompt of fewer than `MIN_WORDS` kept words (a common phrase would dominate it).
+Each family *learns* the band keys that recur among its prompts (held by two and
+by `LEARN_SHARE` of them, at most `MAX_LEARNT_PER_CHUNK` per chunk), so later
+prompts of the template find it by lookup; those keys are what the store keeps.
 
-Why not a counter or the component's smallest key: a counter depends on
-insertion order, the smallest key on which rare fillings happened to arrive; the
-learnt keys make the id sticky, the mode key makes it reproducible.
+Why not an insertion counter or the component's smallest key: a counter depends
+on arrival order, the smallest key on which rare fillings happened to arrive; the
+learnt keys make an id sticky, the consensus values make it reproducible.
 """
 
 from __future__ import annotations

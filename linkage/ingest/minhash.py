@@ -8,13 +8,13 @@ break the pair around it. Words that are fill-ins — a lower-case id, a path
 segment, a word from a vocabulary — each change one word and two pairs; the
 template's fixed wording is the bulk of the set.
 
-The set is summarised by one-permutation MinHash (one 64-bit hash per shingle:
-its high bits pick one of `BINS` bins, the rest compete for that bin's minimum;
-empty bins borrow from the next full one, "rotation" densification), and the
-`BINS` minima are cut into `BINS // ROWS` bands of `ROWS`: two prompts share a
-band key with probability about J**ROWS, J the Jaccard similarity of their
-shingle sets. Everything is computed from the text alone, so a prompt gets the
-same keys tonight and tomorrow.
+The set is summarised by a 64-value MinHash (per value, one permutation of the
+shingle hashes: odd multiplier + offset mod 2**64, top 32 bits; the minimum over
+the set), so two prompts agree on a value with probability J, the Jaccard
+similarity of their shingle sets. The values are cut into bands of `ROWS`: two
+prompts share a band key with probability J**ROWS — the cheap candidate test
+that `families` then verifies on the whole signature. Everything is computed
+from the text alone, so a prompt gets the same signature tonight and tomorrow.
 """
 
 from __future__ import annotations
