@@ -18,8 +18,9 @@ import numpy as np
 def normalise_ip(raw: str | None) -> tuple[str, int] | None:
     """(normal form, version) of an IP address, or None if it is not one.
 
-    Accepts surrounding whitespace, upper-case hex, IPv4-mapped IPv6, a zone
-    index is rejected, and IPv4 octets with leading zeros (`010.001.002.003`)
+    Accepts surrounding whitespace, upper-case hex, IPv4-mapped IPv6; a zone
+    index (`fe80::1%eth0`: a link-local address, meaningless off its host) is
+    rejected; IPv4 octets with leading zeros (`010.001.002.003`)
     are read as decimal, as log pipelines that zero-pad mean them.
     """
     if raw is None:
@@ -36,6 +37,8 @@ def normalise_ip(raw: str | None) -> tuple[str, int] | None:
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
+        return None
+    if addr.version == 6 and addr.scope_id is not None:
         return None
     if addr.version == 6 and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
