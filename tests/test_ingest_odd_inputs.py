@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from linkage.ingest.network import normalise_ip
+from linkage.ingest.network import normalise_ip, normalise_network
 from linkage.ingest.pipeline import ingest_directory
 from linkage.ingest.readers import UnreadableInput
 from linkage.settings import load_settings
@@ -160,3 +160,24 @@ def test_an_empty_table_file_loads_nothing_beside_a_file_that_loads(tmp_path: Pa
     assert entries == [] and report.quarantine_file is None
     assert [f.status for f in report.files if f.path.endswith(name)] == ["loaded"]
     assert report.tables["requests"].loaded == 0 and [r[0] for r in rows["account"]] == ["a1"]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("010.1.02.3", ("10.1.2.3", 4)),      # zero-padded octets of mixed widths are decimal
+    ("0010.1.2.3", None),                 # four digits is no octet
+    ("1.2.3", None), ("1.2.3.4.5", None), ("1..2.3", None),
+    ("[::1]", ("::1", 6)), ("[::1", None), ("x::1]", None), ("[1.2.3.4]", ("1.2.3.4", 4)),
+    ("  ", None), (None, None),
+])
+def test_ip_spellings(raw: str | None, expected: tuple[str, int] | None) -> None:
+    assert normalise_ip(raw) == expected
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("2001:db8::1", ("2001:db8::1/128", 6)), ("1.2.3.4", ("1.2.3.4/32", 4)),
+    ("10.0.0.0/8", ("10.0.0.0/8", 4)), ("::ffff:10.0.0.0/104", ("10.0.0.0/8", 4)), ("::ffff:10.0.0.0/95", None),
+    (" 10.0.0.0/8 ", ("10.0.0.0/8", 4)), ("10.0.0.0/", None), ("10.0.0.0/+8", None), ("10.0.0.0/8/8", None),
+    ("fe80::/10%eth0", None), (None, None), ("", None), ("   ", None),
+])
+def test_network_spellings(raw: str | None, expected: tuple[str, int] | None) -> None:
+    assert normalise_network(raw) == expected

@@ -49,7 +49,7 @@ def normalise_network(raw: str | None) -> tuple[str, int] | None:
     """(normal form, version) of a CIDR or a single IP (as /32 or /128), or None.
 
     Host bits set (`10.0.0.5/8`) are cleared rather than rejected: intel feeds
-    often write ranges that way.
+    often write ranges that way. An IPv4-mapped range is its IPv4 range, like its addresses.
     """
     if raw is None or not raw.strip():
         return None
@@ -63,8 +63,13 @@ def normalise_network(raw: str | None) -> tuple[str, int] | None:
     ip = normalise_ip(addr)
     if ip is None or not length.isdigit():
         return None
+    bits = int(length)
+    if ip[1] == 4 and ":" in addr:  # an IPv4-mapped range (::ffff:10.0.0.0/104): its IPv4 prefix
+        bits -= 96
+        if bits < 0:
+            return None
     try:
-        net = ipaddress.ip_network(f"{ip[0]}/{int(length)}", strict=False)
+        net = ipaddress.ip_network(f"{ip[0]}/{bits}", strict=False)
     except ValueError:
         return None
     return str(net), net.version

@@ -191,11 +191,12 @@ def quarantine_sql(rules: FileRules, relation: str, file: str, table: str,
     field = " ".join(f"WHEN {c.bad} THEN {lit(c.field)}" for c in rules.checks)
     reason = " ".join(f"WHEN {c.bad} THEN {lit(c.reason)}" for c in rules.checks)
     # Only non-sensitive values are echoed, truncated; never a prompt, e-mail or instrument.
+    # Every check has its branch (NULL when not echoed), so the value is the reported field's.
     values = []
     for c in rules.checks:
-        if c.field in NON_SENSITIVE and types.get(c.field, MISSING) != MISSING:
-            values.append(f"WHEN {c.bad} THEN left(CAST({c.field} AS VARCHAR), 80)")
-    value = f"CASE {' '.join(values)} END" if values else "NULL::VARCHAR"
+        echo = c.field in NON_SENSITIVE and types.get(c.field, MISSING) != MISSING
+        values.append(f"WHEN {c.bad} THEN {f'left(CAST({c.field} AS VARCHAR), 80)' if echo else 'NULL'}")
+    value = f"CASE {' '.join(values)} END"
     return (f"SELECT {lit(file)} AS file, _line AS line, {lit(table)} AS \"table\","
             f" CASE {field} END AS field, CASE {reason} END AS reason, {value} AS value"
             f" FROM {relation} WHERE {rules.any_bad}")
