@@ -181,3 +181,15 @@ def test_ip_spellings(raw: str | None, expected: tuple[str, int] | None) -> None
 ])
 def test_network_spellings(raw: str | None, expected: tuple[str, int] | None) -> None:
     assert normalise_network(raw) == expected
+
+
+def test_ids_from_a_truth_file_or_a_command_line_are_canonical_like_ingested_ones(tmp_path: Path) -> None:
+    from linkage.evaluate.truth import load_truth
+    from linkage.ingest.contract import canonical_account_id
+
+    assert canonical_account_id(f"\t{NFD} ") == NFC and canonical_account_id(" \u00a0") is None
+    assert canonical_account_id("Bob") == "Bob"
+    truth = tmp_path / "truth.csv"
+    truth.write_text(f"account_id,ring_id\n{NFD},r1\n {NFC}x,\n", encoding="utf-8")
+    loaded = load_truth(truth)
+    assert loaded.ring_of == {NFC: "r1"} and loaded.accounts == {NFC, f"{NFC}x"}
