@@ -20,6 +20,7 @@ reason they cannot be, in tests/mutation_equivalent.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -44,9 +45,10 @@ def generate(max_children: int) -> None:
 
     set_mutant_under_test("mutant_generation")
     MUTANTS.mkdir(exist_ok=True)
-    copy_src_dir()
-    copy_also_copy_files()
-    create_mutants(max_children)
+    with (MUTANTS / "mutmut-generate.log").open("w") as log, contextlib.redirect_stdout(log):
+        copy_src_dir()
+        copy_also_copy_files()
+        create_mutants(max_children)
 
 
 def mutants_by_module() -> dict[str, dict[str, int | None]]:
