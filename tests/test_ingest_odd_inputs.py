@@ -193,3 +193,10 @@ def test_ids_from_a_truth_file_or_a_command_line_are_canonical_like_ingested_one
     truth.write_text(f"account_id,ring_id\n{NFD},r1\n {NFC}x,\n", encoding="utf-8")
     loaded = load_truth(truth)
     assert loaded.ring_of == {NFC: "r1"} and loaded.accounts == {NFC, f"{NFC}x"}
+
+
+def test_a_whole_address_space_range_matches_every_address_of_its_version() -> None:
+    from linkage.ingest.network import match_ips
+
+    pairs = match_ips(["1.2.3.4", "2001:db8::1", "::1"], [("0.0.0.0/0", "all4"), ("::/0", "all6")])
+    assert sorted(pairs) == [("1.2.3.4", "all4"), ("2001:db8::1", "all6"), ("::1", "all6")]
