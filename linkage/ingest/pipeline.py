@@ -82,7 +82,7 @@ def _distinct(con: duckdb.DuckDBPyConnection, exprs: list[str]) -> list[str]:
 
 
 def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str, dict[str, str]]]],
-                families: FamilyIndex, workers: int = 0) -> None:
+                families: FamilyIndex | None = None, workers: int = 0) -> None:
     """Maps from raw IP/network/prompt text to normal forms (and prompt families), over distinct values only."""
     # Canonical dotted-quad IPv4 (the bulk of any log) is already in normal form: SQL keeps
     # it as is; only the rest (IPv6, padded, mapped, junk) goes through Python.
@@ -114,7 +114,8 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
     }))
     prompt_sql = " UNION ALL ".join(f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
                                     for rel, t in staged["requests"]) or "SELECT NULL::VARCHAR AS v"
-    build_prompt_map(con, f"SELECT DISTINCT v FROM ({prompt_sql})", families, workers=workers)
+    build_prompt_map(con, f"SELECT DISTINCT v FROM ({prompt_sql})", families if families is not None else FamilyIndex(),
+                     workers=workers)
 
 
 def _clean_views(con: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) -> None:
