@@ -9,7 +9,8 @@ Each component is in [0, 1]; the score is their weighted mean (`WEIGHTS`).
   (and ≥3) of members send and that are mostly sent by members of candidate rings;
 - capability_targeting: of that templated traffic, the share aimed at reasoning,
   coding or tool use;
-- synchrony: share of members in lockstep with another member on a prompt;
+- synchrony: share of members in lockstep with another member on a prompt, or in
+  synchrony with one (the same seconds beyond chance, whatever was sent);
 - creation_burst: share of members created within `burst_minutes` of another member;
 - volume: members' median requests against the population median (10× → 1);
 - release_shift: members' share of new-model traffic within 24 h of a release, above
@@ -25,6 +26,7 @@ import numpy as np
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.similarity import KIND_MIN, PairWeights
 from linkage.detect.specificity import FAMILIES, TIMING
+from linkage.detect.synchrony import SyncPairs
 from linkage.detect.temporal import Activity
 
 WEIGHTS = {
@@ -34,6 +36,7 @@ WEIGHTS = {
 }
 TARGETED = ("reasoning", "coding", "tool_use")
 PROMPT = KINDS.index("prompt")
+TEMPLATE_KINDS = (PROMPT, KINDS.index("prompt_family"))
 
 
 def _per_label_mean(labels: np.ndarray, values: np.ndarray, n_labels: int) -> np.ndarray:
@@ -44,7 +47,8 @@ def _per_label_mean(labels: np.ndarray, values: np.ndarray, n_labels: int) -> np
 def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: PairWeights,
                       linked: np.ndarray, lock: tuple[np.ndarray, ...],
                       lock_min_windows: int, created: np.ndarray, act: Activity,
-                      capability: np.ndarray, burst_seconds: int) -> list[dict[str, float]]:
+                      capability: np.ndarray, burst_seconds: float,
+                      sync: SyncPairs | None = None) -> list[dict[str, float]]:
     """Components per community label 0..L-1 (see module doc)."""
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if n_labels == 0:
@@ -77,20 +81,28 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     excl_den = np.bincount(uk_lab[shared], weights=c[shared].astype(float), minlength=n_labels)
     comps["exclusivity"] = np.where(excl_den > 0, excl_num / np.maximum(excl_den, 1), 0.0)
 
-    # template concentration and capability targeting (by request counts)
-    is_prompt = links.artifact_kind[l_art] == PROMPT
+    # template concentration and capability targeting (by request counts), per template kind:
+    # exact fingerprints, and near-duplicate families where the store has them (one agentic
+    # template with random fill-ins gives every prompt its own fingerprint but one family)
     need = np.maximum(3, 0.1 * size)
     # a ring's template is mostly sent by candidate-ring members (of this or a sibling
     # community: a big operator may come out as several communities), not by the crowd
     in_any = np.bincount(links.artifact[member_link], minlength=n_art)
-    templ = (c >= need[uk_lab]) & (in_any[uk_art] / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == PROMPT)
-    link_templ = templ[inv] & is_prompt
-    total = np.bincount(l_lab[is_prompt], weights=l_cnt[is_prompt], minlength=n_labels)
-    on_t = np.bincount(l_lab[link_templ], weights=l_cnt[link_templ], minlength=n_labels)
-    comps["template_concentration"] = np.where(total > 0, on_t / np.maximum(total, 1), 0.0)
-    tgt = link_templ & capability[l_art]
-    on_tgt = np.bincount(l_lab[tgt], weights=l_cnt[tgt], minlength=n_labels)
-    comps["capability_targeting"] = np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0)
+    comps["template_concentration"] = np.zeros(n_labels)
+    comps["capability_targeting"] = np.zeros(n_labels)
+    for kind in TEMPLATE_KINDS:
+        is_kind = links.artifact_kind[l_art] == kind
+        templ = (c >= need[uk_lab]) & (in_any[uk_art] / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == kind)
+        link_templ = templ[inv] & is_kind
+        total = np.bincount(l_lab[is_kind], weights=l_cnt[is_kind], minlength=n_labels)
+        on_t = np.bincount(l_lab[link_templ], weights=l_cnt[link_templ], minlength=n_labels)
+        conc = np.where(total > 0, on_t / np.maximum(total, 1), 0.0)
+        tgt = link_templ & capability[l_art]
+        on_tgt = np.bincount(l_lab[tgt], weights=l_cnt[tgt], minlength=n_labels)
+        better = conc > comps["template_concentration"]
+        comps["template_concentration"] = np.where(better, conc, comps["template_concentration"])
+        comps["capability_targeting"] = np.where(
+            better, np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0), comps["capability_targeting"])
 
     # synchrony: members in lockstep with another member
     la, lb, win, fam = lock
@@ -98,6 +110,10 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     in_lock = np.zeros(len(labels), float)
     in_lock[la[ok]] = 1.0
     in_lock[lb[ok]] = 1.0
+    if sync is not None and len(sync.a):  # or acting in the same seconds, whatever was sent
+        ok = (labels[sync.a] >= 0) & (labels[sync.a] == labels[sync.b])
+        in_lock[sync.a[ok]] = 1.0
+        in_lock[sync.b[ok]] = 1.0
     members = np.nonzero(labels >= 0)[0]
     comps["synchrony"] = _per_label_mean(labels[members], in_lock[members], n_labels)
 

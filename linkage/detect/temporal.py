@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from linkage.detect.inputs import epoch_seconds
 from linkage.detect.specificity import FAMILIES, TIMING
 from linkage.store.base import GraphStore
 
@@ -43,8 +44,10 @@ def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_grou
     the `timing` family; on the same IP it is `network` evidence (a busy proxy exit puts
     strangers in one window).
     """
-    tbl = store.co_window_groups(max_group, kinds)
     empty = np.zeros(0, np.int64)
+    if not kinds:
+        return empty, empty, empty, empty
+    tbl = store.co_window_groups(max_group, kinds)
     if tbl.num_rows == 0:
         return empty, empty, empty, empty
     ids = pa.array(list(index.keys()), pa.string())
@@ -99,7 +102,7 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     pos = pc.index_in(tbl["account_id"], value_set=ids)
     ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
     acc = np.array(list(index.values()), np.int64)[pc.fill_null(pos, 0).to_numpy()[ok]]
-    hours = pc.cast(pc.cast(tbl["hour"], pa.timestamp("s", tz="UTC")), pa.int64()).to_numpy()[ok]
+    hours = (epoch_seconds(tbl["hour"]) // 1).astype(np.int64)[ok]  # whole hours, whatever the unit
     model_dict = pc.fill_null(tbl["model"], "").combine_chunks().dictionary_encode()
     model_names = model_dict.dictionary.to_pylist()
     models = model_dict.indices.to_numpy()[ok]

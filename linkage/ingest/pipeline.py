@@ -327,7 +327,7 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
     step("grouping requests by account and artifact", 0, 1)
     span = aggregate.group_requests(con)
-    queries = {**aggregate.request_queries(settings.lockstep_window_minutes, span),
+    queries = {**aggregate.request_queries(settings.lockstep_window_minutes, span, settings.tick_seconds),
                "account": aggregate.account_query(), **aggregate.payment_queries(), **aggregate.proxy_queries()}
     tables: dict[str, Table] = dict(_write_outputs(con, queries, out, step))
     step("matching IPs to proxy ranges", 0, 1)

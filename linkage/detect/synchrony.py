@@ -1,0 +1,154 @@
+"""Coordination without shared content: accounts whose requests keep landing in the same seconds.
+
+SynchroTrap's idea, made near-linear and tested against chance. A job runner that fans
+each job out over a head's accounts makes 10–40 of them fire within seconds, thousands
+of times, whatever they send and whichever exit they use. Ordinary users who work the
+same hours (an enterprise team, CGNAT neighbours) share *hours*, not *seconds*.
+
+From the `tick` aggregate (requests per account per second):
+1. Time is cut into `window` buckets; `k_b` is how many accounts are active in bucket b,
+   `mu_h` the mean over the buckets of its hour (a busy hour raises it).
+2. Per account, the bucket-mates it saw beyond what its hours give by chance:
+   z = (Σ (k_b − 1) − Σ (mu_h − own share)) / sqrt(expected + 1). Only accounts with
+   `min_ticks` active buckets and z ≥ `account_z` go on: a linear filter, so that pair
+   generation never touches the crowd.
+3. Candidate pairs: accounts of that set in one bucket (each paired with its next
+   `max_group` − 1 in a stable hash order, so a huge bucket yields n·max_group pairs,
+   never n²); `c` = buckets a pair shares.
+4. Chance: each account's active buckets per hour, n_a(h), give the expected shared
+   buckets E = Σ_h n_a(h)·n_b(h) / buckets_per_hour (two people who work the same
+   office hours have a large E). A pair is kept when c ≥ `min_shared` and the Poisson
+   tail P(X ≥ c | E) ≤ 10^−`min_log10p`; its weight is that surprise over
+   `saturation_log10p`, capped at 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.sparse import csr_matrix
+from scipy.stats import poisson
+
+from linkage.detect.inputs import epoch_seconds
+from linkage.store.base import GraphStore
+
+HOUR = 3600.0
+PAIR_CHUNK = 200_000  # pairs per expected-value batch: bounds the gathered sparse rows
+
+
+@dataclass(frozen=True)
+class SyncParams:
+    window: float  # seconds per bucket
+    min_ticks: int
+    account_z: float
+    max_group: int
+    min_shared: int
+    min_log10p: float
+    saturation_log10p: float
+
+
+@dataclass
+class SyncPairs:
+    """Pairs (a < b) acting together in time beyond chance, with their evidence."""
+
+    a: np.ndarray
+    b: np.ndarray
+    shared: np.ndarray  # buckets the pair shares
+    expected: np.ndarray  # buckets it would share by chance
+    weight: np.ndarray  # float32 in (0, 1]
+
+    @staticmethod
+    def empty() -> "SyncPairs":
+        z = np.zeros(0, np.int64)
+        return SyncPairs(z, z, z, np.zeros(0), np.zeros(0, np.float32))
+
+
+def read_ticks(store: GraphStore, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(account code, epoch seconds) per tick row; accounts unknown to `index` are left out."""
+    try:
+        tbl = store.read_table("tick", ["account_id", "tick_start"])
+    except Exception:  # a store ingested before the tick table existed: no synchrony evidence
+        return np.zeros(0, np.int64), np.zeros(0)
+    if tbl.num_rows == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    ids = pa.array(list(index.keys()), pa.string())
+    pos = pc.index_in(tbl["account_id"], value_set=ids)
+    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+    codes = np.array(list(index.values()), np.int64)
+    acc = codes[pc.fill_null(pos, 0).to_numpy()[ok]]
+    return acc, epoch_seconds(tbl["tick_start"])[ok]
+
+
+def _candidates(acc: np.ndarray, bucket: np.ndarray, hour: np.ndarray, per_hour: float,
+                n: int, p: SyncParams) -> np.ndarray:
+    """Per account: does it meet more bucket-mates than its hours explain (step 2)?"""
+    _, inv_b, k = np.unique(bucket, return_inverse=True, return_counts=True)
+    uh, inv_h = np.unique(hour, return_inverse=True)
+    mu = np.bincount(inv_h, minlength=len(uh)) / per_hour  # mean active accounts per bucket of the hour
+    own_key = acc * len(uh) + inv_h
+    _, own_inv, own_cnt = np.unique(own_key, return_inverse=True, return_counts=True)
+    expected_mates = mu[inv_h] - own_cnt[own_inv] / per_hour
+    obs = np.bincount(acc, weights=(k[inv_b] - 1).astype(float), minlength=n)
+    exp = np.bincount(acc, weights=np.maximum(expected_mates, 0.0), minlength=n)
+    ticks = np.bincount(acc, minlength=n)
+    z = (obs - exp) / np.sqrt(exp + 1.0)
+    return (ticks >= p.min_ticks) & (z >= p.account_z)
+
+
+def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tuple[np.ndarray, np.ndarray]:
+    """Accounts sharing a bucket, each with its next max_group-1 in a stable hash order."""
+    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
+    order = np.lexsort((acc, mix, bucket))
+    bucket, acc = bucket[order], acc[order]
+    out_a, out_b = [], []
+    for off in range(1, max(2, max_group)):
+        same = np.nonzero(bucket[:-off] == bucket[off:])[0]
+        if len(same) == 0:
+            break
+        out_a.append(acc[same]); out_b.append(acc[same + off])
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b = np.concatenate(out_a), np.concatenate(out_b)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _expected(a: np.ndarray, b: np.ndarray, acc: np.ndarray, hour: np.ndarray, n: int,
+              per_hour: float) -> np.ndarray:
+    """E[shared buckets] of each pair if both placed their active buckets at random in their hours."""
+    uh, inv_h = np.unique(hour, return_inverse=True)
+    profile = csr_matrix((np.ones(len(acc)), (acc, inv_h)), shape=(n, len(uh)))
+    profile.sum_duplicates()
+    out = np.empty(len(a))
+    for lo in range(0, len(a), PAIR_CHUNK):
+        hi = lo + PAIR_CHUNK
+        out[lo:hi] = np.asarray(profile[a[lo:hi]].multiply(profile[b[lo:hi]]).sum(axis=1)).ravel()
+    return out / per_hour
+
+
+def synchrony(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> SyncPairs:
+    """Pairs in synchrony beyond chance (see module doc), from tick rows (account code, seconds)."""
+    if len(acc) == 0:
+        return SyncPairs.empty()
+    bucket = np.floor(ts / p.window).astype(np.int64)
+    key = np.unique(acc * (int(bucket.max() - bucket.min()) + 1) + (bucket - bucket.min()))
+    span = int(bucket.max() - bucket.min()) + 1
+    acc, bucket = key // span, key % span + bucket.min()
+    hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
+    per_hour = HOUR / p.window
+    keep = _candidates(acc, bucket, hour, per_hour, n, p)[acc]
+    acc, bucket, hour = acc[keep], bucket[keep], hour[keep]
+    if len(acc) == 0:
+        return SyncPairs.empty()
+    a, b = _pairs_in_buckets(acc, bucket, p.max_group)
+    pair, shared = np.unique(a * n + b, return_counts=True)
+    enough = shared >= p.min_shared
+    pair, shared = pair[enough], shared[enough]
+    a, b = pair // n, pair % n
+    expected = _expected(a, b, acc, hour, n, per_hour)
+    log10p = -poisson.logsf(shared - 1, np.maximum(expected, 1e-9)) / np.log(10.0)
+    sig = log10p >= p.min_log10p
+    weight = np.clip(log10p[sig] / p.saturation_log10p, 0.0, 1.0).astype(np.float32)
+    return SyncPairs(a=a[sig], b=b[sig], shared=shared[sig], expected=expected[sig], weight=weight)
