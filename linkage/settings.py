@@ -88,11 +88,18 @@ class Settings(BaseSettings):
         default=8.0, description="Chance of that many shared buckets must be below 10^-this")
     sync_saturation_log10p: float = Field(
         default=24.0, description="Surprise (-log10 p) at which the timing weight reaches 1")
+    sync_periodic_share: float = Field(
+        default=0.3, description="Accounts with this share of their activity in one minute of the hour "
+        "(cron jobs) are not tested for synchrony")
     sync_link_alone: float = Field(
         default=1.0, description="A synchrony weight at or above this links a pair without a second family")
     ablate: str = Field(
         default="", description="Evidence left out, for ablation benchmarks: comma-separated among "
         "cards, templates, network, timing, creation, release")
+    young_days: float = Field(
+        default=120, description="Accounts created within this many days of the data's end count as young")
+    release_window_hours: float = Field(
+        default=72, description="Hours after a model release in which a rush to it counts as release shift")
     # ---- consolidation: one operator, one ring (see linkage/detect/consolidate.py) ----
     consolidate: bool = Field(
         default=True, description="Join reported rings that share the same operator-exclusive content")

@@ -44,7 +44,8 @@ def _params(settings: Settings) -> dict[str, object]:
             "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
             "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist",
             "sync_window_seconds", "sync_min_ticks", "sync_account_z", "sync_max_group", "sync_min_shared",
-            "sync_min_log10p", "sync_saturation_log10p", "sync_link_alone", "ablate",
+            "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
+            "release_window_hours",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
             "consolidate_outside_share")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
@@ -55,7 +56,8 @@ def _sync_params(settings: Settings) -> SyncParams:
     return SyncParams(window=settings.sync_window_seconds, min_ticks=settings.sync_min_ticks,
                       account_z=settings.sync_account_z, max_group=settings.sync_max_group,
                       min_shared=settings.sync_min_shared, min_log10p=settings.sync_min_log10p,
-                      saturation_log10p=settings.sync_saturation_log10p)
+                      saturation_log10p=settings.sync_saturation_log10p,
+                      periodic_share=settings.sync_periodic_share)
 
 
 def detect(store: GraphStore, settings: Settings, progress: Progress | None = None) -> DetectionResult:
@@ -84,10 +86,10 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
                     settings.lockstep_min_windows, ablation.lockstep_kinds(
                         tuple(k.strip() for k in settings.lockstep_kinds.split(",") if k.strip())))
     t = mark("lockstep", t)
-    sync = SyncPairs.empty() if ablation.timing else synchrony(
+    sync: SyncPairs | None = SyncPairs.empty() if ablation.timing else synchrony(
         *read_ticks(store, index), links.n_accounts, _sync_params(settings))
     t = mark("synchrony", t)
-    act = activity(store, index, links.n_accounts, settings.model_release)
+    act = activity(store, index, links.n_accounts, settings.model_release, settings.release_window_hours)
     if ablation.release:
         act.release_active[:] = False
     t = mark("activity", t)
@@ -101,7 +103,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
 
     def score(lab: np.ndarray) -> list[dict[str, float]]:
         return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
-                                 created, act, capability, settings.burst_minutes * 60, sync)
+                                 created, act, capability, settings.burst_minutes * 60, sync,
+                                 settings.young_days * 86_400)
 
     scores = score(labels)
     is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
@@ -153,7 +156,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     counts = {"accounts": links.n_accounts, "links": int(len(links.account)),
               "artifacts": links.n_artifacts, "candidate_pairs": int(len(pw.a)),
               "linked_pairs": int(linked.sum()), "lockstep_pairs": int(len(lock[0])),
-              "sync_pairs": int(len(sync.a)),
+              "sync_pairs": int(len(sync.a)) if sync is not None else -1,
               "communities": len(scores), "rings": len(reported), "rings_consolidated": consolidated,
               "flagged_accounts": len(members),
               **{f"ms_{k}": int(v * 1000) for k, v in timings.items()}}

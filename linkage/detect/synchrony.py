@@ -11,7 +11,9 @@ From the `tick` aggregate (requests per account per second):
 2. Per account, the bucket-mates it saw beyond what its hours give by chance:
    z = (Σ (k_b − 1) − Σ (mu_h − own share)) / sqrt(expected + 1). Only accounts with
    `min_ticks` active buckets and z ≥ `account_z` go on: a linear filter, so that pair
-   generation never touches the crowd.
+   generation never touches the crowd. Accounts that run on the clock (a share
+   `periodic_share` of their buckets in one minute of the hour: cron jobs) are left out:
+   two jobs scheduled for the same minute meet every hour by construction.
 3. Candidate pairs: accounts of that set in one bucket (each paired with its next
    `max_group` − 1 in a stable hash order, so a huge bucket yields n·max_group pairs,
    never n²); `c` = buckets a pair shares.
@@ -48,6 +50,7 @@ class SyncParams:
     min_shared: int
     min_log10p: float
     saturation_log10p: float
+    periodic_share: float = 0.3
 
 
 @dataclass
@@ -95,7 +98,21 @@ def _candidates(acc: np.ndarray, bucket: np.ndarray, hour: np.ndarray, per_hour:
     exp = np.bincount(acc, weights=np.maximum(expected_mates, 0.0), minlength=n)
     ticks = np.bincount(acc, minlength=n)
     z = (obs - exp) / np.sqrt(exp + 1.0)
-    return (ticks >= p.min_ticks) & (z >= p.account_z)
+    return (ticks >= p.min_ticks) & (z >= p.account_z) & ~_periodic(acc, bucket, n, p)
+
+
+def _periodic(acc: np.ndarray, bucket: np.ndarray, n: int, p: SyncParams) -> np.ndarray:
+    """Per account: does it run on the clock (most of its activity in one minute of the hour)?
+
+    Two cron jobs set to the same minute meet every hour without knowing of each other;
+    the clock, not a common operator, puts them together, so they are not tested.
+    """
+    minute = (np.floor(bucket * p.window / 60.0).astype(np.int64)) % 60
+    keys, counts = np.unique(acc * 60 + minute, return_counts=True)
+    top = np.zeros(n)
+    np.maximum.at(top, keys // 60, counts)
+    ticks = np.bincount(acc, minlength=n)
+    return top >= p.periodic_share * np.maximum(ticks, 1)
 
 
 def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tuple[np.ndarray, np.ndarray]:
@@ -128,10 +145,14 @@ def _expected(a: np.ndarray, b: np.ndarray, acc: np.ndarray, hour: np.ndarray, n
     return out / per_hour
 
 
-def synchrony(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> SyncPairs:
-    """Pairs in synchrony beyond chance (see module doc), from tick rows (account code, seconds)."""
+def synchrony(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> SyncPairs | None:
+    """Pairs in synchrony beyond chance (see module doc), from tick rows (account code, seconds).
+
+    None when there are no tick rows at all (a store ingested before the tick table): no
+    evidence either way, which scoring treats differently from "tested, none found".
+    """
     if len(acc) == 0:
-        return SyncPairs.empty()
+        return None
     bucket = np.floor(ts / p.window).astype(np.int64)
     key = np.unique(acc * (int(bucket.max() - bucket.min()) + 1) + (bucket - bucket.min()))
     span = int(bucket.max() - bucket.min()) + 1

@@ -29,6 +29,7 @@ class Activity:
     release_active: np.ndarray  # bool: account had traffic in a release window
     population_release_share: float
     releases: dict[str, int]  # model -> release epoch seconds used
+    span_end: float = 0.0  # end of the last hour with traffic (epoch seconds)
 
 
 def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
@@ -90,8 +91,10 @@ def _releases(hours: np.ndarray, models: np.ndarray, model_names: list[str],
     return {m: t for m, t in first.items() if t > start + DAY and model_names[m]}
 
 
-def activity(store: GraphStore, index: dict[str, int], n: int, model_release: str | None) -> Activity:
-    """Volume per account and each account's share of new-model traffic within 24 h of release."""
+def activity(store: GraphStore, index: dict[str, int], n: int, model_release: str | None,
+             window_hours: float = 24.0) -> Activity:
+    """Volume per account and each account's share of new-model traffic within `window_hours`
+    of a release (an operator may switch a day or two late; ordinary users take weeks)."""
     tbl = store.read_table("activity", ["account_id", "hour", "model", "requests"])
     requests = np.zeros(n, np.int64)
     share = np.zeros(n, float)
@@ -113,7 +116,7 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
         in_window = np.zeros(len(hours), bool)
         on_new = np.zeros(len(hours), bool)
         for m, rel in releases.items():
-            win = (hours >= rel) & (hours < rel + DAY)
+            win = (hours >= rel) & (hours < rel + window_hours * 3600)
             in_window |= win
             on_new |= win & (models == m)
         tot = np.bincount(acc[in_window], weights=req[in_window], minlength=n)
@@ -124,4 +127,4 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     else:
         pop = 0.0
     return Activity(requests, share, active, pop,
-                    {model_names[m]: t for m, t in releases.items()})
+                    {model_names[m]: t for m, t in releases.items()}, float(hours.max()) + 3600.0)
