@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         default=2, description="Independent evidence families a pair needs to be linked")
     min_edge_weight: float = Field(default=0.6, description="Minimum combined weight of a linked pair")
     min_corroboration: float = Field(
-        default=0.5, description="Weight a linked pair needs from families other than its strongest")
+        default=0.3, description="Weight a linked pair needs from families other than its strongest")
     lockstep_min_windows: int = Field(
         default=3, description="Shared short windows before two accounts count as in lockstep")
     lockstep_kinds: str = Field(
