@@ -68,6 +68,9 @@ def build_payments(cfg: ScenarioConfig, pop: Population, rng: np.random.Generato
             _, head = np.unique(head, return_inverse=True)
             shares = np.ones(int(head.max()) + 1, bool) if pattern == "per_head" else \
                 rng.random(int(head.max()) + 1) < 2 / 3
+            shares[0] = True  # "mixed" always has a sharing head, and a card-free one when it can
+            if pattern == "mixed" and len(shares) > 1 and shares.all():
+                shares[-1] = False
             per_acc = ~shares[head]
             card[idx] = np.where(per_acc, next_id + int(head.max()) + 1 + np.cumsum(per_acc) - 1, next_id + head)
             n_cards = int(head.max()) + 1 + int(per_acc.sum())
