@@ -20,8 +20,9 @@ def simulate(
                                          "16.5M campaign exchanges, 500,000 legit accounts, >=36M requests); "
                                          "0.01 runs in seconds.")] = 0.01,
     seed: Annotated[int, typer.Option(help="Seed: same seed, scale and variant give identical files.")] = 7,
-    variant: Annotated[str, typer.Option(help="drawn (tactics drawn per operator from the seed) | baseline | camouflage | shared-proxies | "
-                                         "no-payment-sharing | hard (all three).")] = "baseline",
+    variant: Annotated[str, typer.Option(help="baseline | camouflage | shared-proxies | "
+                                         "no-payment-sharing | hard (all three) | "
+                                         "drawn (each operator's tactics drawn from the seed).")] = "baseline",
     fmt: Annotated[str, typer.Option("--format", help="parquet | jsonl | jsonl.gz | csv")] = "parquet",
     store: StoreOpt = None,
     verbose: VerboseOpt = False,
