@@ -31,14 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import csr_matrix
 from scipy.stats import poisson
 
 from linkage.detect.inputs import epoch_seconds
 from linkage.store.base import GraphStore
 
 HOUR = 3600.0
-PAIR_CHUNK = 200_000  # pairs per expected-value batch: bounds the gathered sparse rows
+PAIR_CELLS = 20_000_000  # pair × hour cells per expected-value batch: bounds the gathered profiles
 
 
 @dataclass(frozen=True)
@@ -87,32 +86,40 @@ def read_ticks(store: GraphStore, index: dict[str, int]) -> tuple[np.ndarray, np
 
 def _candidates(acc: np.ndarray, bucket: np.ndarray, hour: np.ndarray, per_hour: float,
                 n: int, p: SyncParams) -> np.ndarray:
-    """Per account: does it meet more bucket-mates than its hours explain (step 2)?"""
-    _, inv_b, k = np.unique(bucket, return_inverse=True, return_counts=True)
-    uh, inv_h = np.unique(hour, return_inverse=True)
-    mu = np.bincount(inv_h, minlength=len(uh)) / per_hour  # mean active accounts per bucket of the hour
-    own_key = acc * len(uh) + inv_h
-    _, own_inv, own_cnt = np.unique(own_key, return_inverse=True, return_counts=True)
-    expected_mates = mu[inv_h] - own_cnt[own_inv] / per_hour
-    obs = np.bincount(acc, weights=(k[inv_b] - 1).astype(float), minlength=n)
-    exp = np.bincount(acc, weights=np.maximum(expected_mates, 0.0), minlength=n)
+    """Per account: does it meet more bucket-mates than its hours explain (step 2)?
+
+    Rows are unique (account, bucket) pairs sorted by account then bucket, so counts are
+    bincounts over offsets and runs, never another sort.
+    """
+    k = np.bincount(bucket - bucket.min())[bucket - bucket.min()]  # accounts in each row's bucket
+    h0 = hour - hour.min()
+    mu = (np.bincount(h0) / per_hour)[h0]  # mean active accounts per bucket of the row's hour
+    run_start = np.r_[True, (acc[1:] != acc[:-1]) | (hour[1:] != hour[:-1])]
+    run_id = np.cumsum(run_start) - 1
+    own = np.bincount(run_id)[run_id]  # the account's own buckets in that hour
+    obs = np.bincount(acc, weights=(k - 1).astype(float), minlength=n)
+    exp = np.bincount(acc, weights=np.maximum(mu - own / per_hour, 0.0), minlength=n)
     ticks = np.bincount(acc, minlength=n)
     z = (obs - exp) / np.sqrt(exp + 1.0)
-    return (ticks >= p.min_ticks) & (z >= p.account_z) & ~_periodic(acc, bucket, n, p)
+    keep = (ticks >= p.min_ticks) & (z >= p.account_z)
+    rows = keep[acc]
+    keep[np.unique(acc[rows][_periodic(acc[rows], bucket[rows], p)])] = False
+    return keep
 
 
-def _periodic(acc: np.ndarray, bucket: np.ndarray, n: int, p: SyncParams) -> np.ndarray:
-    """Per account: does it run on the clock (most of its activity in one minute of the hour)?
+def _periodic(acc: np.ndarray, bucket: np.ndarray, p: SyncParams) -> np.ndarray:
+    """Per row: does its account run on the clock (most of its activity in one minute of the hour)?
 
     Two cron jobs set to the same minute meet every hour without knowing of each other;
     the clock, not a common operator, puts them together, so they are not tested.
     """
+    if len(acc) == 0:
+        return np.zeros(0, bool)
     minute = (np.floor(bucket * p.window / 60.0).astype(np.int64)) % 60
-    keys, counts = np.unique(acc * 60 + minute, return_counts=True)
-    top = np.zeros(n)
-    np.maximum.at(top, keys // 60, counts)
-    ticks = np.bincount(acc, minlength=n)
-    return top >= p.periodic_share * np.maximum(ticks, 1)
+    ua, inv = np.unique(acc, return_inverse=True)
+    per_minute = np.bincount(inv * 60 + minute, minlength=len(ua) * 60).reshape(len(ua), 60)
+    top, ticks = per_minute.max(axis=1), per_minute.sum(axis=1)
+    return (top >= p.periodic_share * np.maximum(ticks, 1))[inv]
 
 
 def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,12 +143,16 @@ def _expected(a: np.ndarray, b: np.ndarray, acc: np.ndarray, hour: np.ndarray, n
               per_hour: float) -> np.ndarray:
     """E[shared buckets] of each pair if both placed their active buckets at random in their hours."""
     uh, inv_h = np.unique(hour, return_inverse=True)
-    profile = csr_matrix((np.ones(len(acc)), (acc, inv_h)), shape=(n, len(uh)))
-    profile.sum_duplicates()
+    # dense hour profiles of the tested accounts only (a few thousand rows × hours, float32)
+    ua, row = np.unique(acc, return_inverse=True)
+    profile = np.zeros((len(ua), len(uh)), np.float32)
+    np.add.at(profile, (row, inv_h), 1.0)
+    ra, rb = np.searchsorted(ua, a), np.searchsorted(ua, b)
     out = np.empty(len(a))
-    for lo in range(0, len(a), PAIR_CHUNK):
-        hi = lo + PAIR_CHUNK
-        out[lo:hi] = np.asarray(profile[a[lo:hi]].multiply(profile[b[lo:hi]]).sum(axis=1)).ravel()
+    step = max(1, PAIR_CELLS // max(1, len(uh)))
+    for lo in range(0, len(a), step):
+        hi = lo + step
+        out[lo:hi] = np.einsum("ij,ij->i", profile[ra[lo:hi]], profile[rb[lo:hi]], dtype=np.float64)
     return out / per_hour
 
 
@@ -154,8 +165,9 @@ def synchrony(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> SyncPai
     if len(acc) == 0:
         return None
     bucket = np.floor(ts / p.window).astype(np.int64)
-    key = np.unique(acc * (int(bucket.max() - bucket.min()) + 1) + (bucket - bucket.min()))
     span = int(bucket.max() - bucket.min()) + 1
+    key = np.sort(acc * span + (bucket - bucket.min()))  # sort + diff: far faster than np.unique's hash
+    key = key[np.r_[True, key[1:] != key[:-1]]]
     acc, bucket = key // span, key % span + bucket.min()
     hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
     per_hour = HOUR / p.window
