@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     lockstep_min_windows: int = Field(
         default=3, description="Shared short windows before two accounts count as in lockstep")
     lockstep_kinds: str = Field(
-        default="prompt", description="co_window kinds used for lockstep, comma-separated (prompt, ip); "
+        default="prompt,prompt_family", description="co_window kinds used for lockstep, comma-separated "
+        "(prompt, prompt_family, ip); "
         "ip windows mostly restate the network evidence and cost most of the time at scale")
     lockstep_max_group: int = Field(
         default=5000, description="Windows with more accounts than this on one artifact are ignored")

@@ -50,8 +50,7 @@ class Ablation:
                        count=links.count[keep], first_seen=links.first_seen[keep])
 
     def lockstep_kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
-        """co_window kinds still usable: none without timing; no IP windows without the network."""
+        """co_window kinds still usable: none without timing, none of a dropped kind (ip, prompt, family)."""
         if self.timing:
             return ()
-        return tuple(k for k in kinds if not (k == "ip" and "ip" in self.kinds)
-                     and not (k == "prompt" and "prompt" in self.kinds))
+        return tuple(k for k in kinds if k not in self.kinds)
