@@ -123,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"testing {len(names)} mutants of {len(chosen)} modules (every {args.every})", flush=True)
         mutmut = Path(sys.executable).with_name("mutmut")
         with (MUTANTS / "mutmut-run.log").open("w") as log:  # its progress spinner, kept out of the report
+            # mutmut forks a worker per mutant from a process that has run the tests, and numba's
+            # parallel threading layer, once started, hangs in a forked child: the compiled kernels
+            # run as plain Python here (same results; the tests' inputs are small).
             subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs), *names], check=False,
-                           stdout=log, stderr=subprocess.STDOUT)
+                           stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NUMBA_DISABLE_JIT": "1"})
     report(chosen, args.survivors)
     return 0
 
