@@ -98,22 +98,28 @@ class Batch:
         return f"{load_token}:{self.table}:{self.index}/{self.of}"
 
 
-def batches(name: str, table: Table, spec: TableSpec, batch_size: int) -> Iterator[Batch]:
-    """The rows of `table` in deterministic batches of about `batch_size` (by key hash)."""
-    con = duckdb.connect()
+def batches(name: str, table: Table, spec: TableSpec, batch_size: int,
+            con: duckdb.DuckDBPyConnection | None = None) -> Iterator[Batch]:
+    """The rows of `table` in deterministic batches of about `batch_size` (by key hash).
+
+    `con`: an in-memory DuckDB connection to reuse across tables (opening one costs time)."""
+    own = con is None
+    con = con or duckdb.connect()
     try:
         con.register("incoming", table)
-        n_rows = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+        n_rows = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
         if n_rows == 0:
             return
         n = max(1, math.ceil(n_rows / max(1, batch_size)))
         keys = ", ".join(spec.keys)
         cols = ", ".join(spec.names)
-        ordered = con.execute(
+        ordered = con.sql(
             f"SELECT {cols}, CAST(hash({keys}) % {n} AS BIGINT) AS _bucket FROM incoming"
             f" ORDER BY _bucket, {keys}").to_arrow_table()
     finally:
-        con.close()
+        con.unregister("incoming")
+        if own:
+            con.close()
     bucket = ordered["_bucket"].to_numpy()
     bounds = [0, *(np.flatnonzero(np.diff(bucket)) + 1).tolist(), len(bucket)]
     for lo, hi in zip(bounds, bounds[1:]):

@@ -77,6 +77,13 @@ class Neo4jStore(GraphStore):
                 with self.driver.session(database=self.database) as session:
                     session.run(statement).consume()  # schema statements cannot run in a managed tx
 
+    def clear_graph(self) -> None:
+        """Remove every node, relationship and GDS graph (tests; reloading from scratch). Schema stays."""
+        with self.driver.session(database=self.database) as session:
+            for name in ("clear_gds_graphs", "clear_graph"):
+                with self.timed(name, load_cypher(name)):
+                    session.run(load_cypher(name)).consume()  # CALL IN TRANSACTIONS needs auto-commit
+
     # ---- ingest side -------------------------------------------------------------
     def merge_batch(self, tables: dict[str, Table], files: list[IngestedFile]) -> None:
         """See ingest.py: one transaction per batch, resumable; files recorded last."""
