@@ -1,7 +1,8 @@
 // Shortest evidence paths between two accounts, hop by hop: each hop is account -> shared artifact
 // -> account, as in the embedded engine. Artifacts in $blocked (allowlisted, or used by too many
 // accounts to link anybody) are never walked through. At most 6 hops; the caller cuts to its limit.
-MATCH (a:Account {account_id: $account_a}), (b:Account {account_id: $account_b})
+MATCH (a:Account {account_id: $account_a})
+MATCH (b:Account {account_id: $account_b})
 MATCH p = ALL SHORTEST (a)
   ((x:Account)-[:USED_IP|PAID_WITH|SENT|USED_AGENT|HAS_EMAIL_DOMAIN]->(art)
      <-[:USED_IP|PAID_WITH|SENT|USED_AGENT|HAS_EMAIL_DOMAIN]-(y:Account)

@@ -1,4 +1,4 @@
-// Requests per account, hour and model: (Account)-[:ACTIVE_IN {hour}]->(Model); counters add up.
+// Requests per account, hour and model: (Account)-[:ACTIVE_IN {hour: ...}]->(Model); counters add up.
 // A request without a model is kept under the model '' (as the ingest names it), never dropped.
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
