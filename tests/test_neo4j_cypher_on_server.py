@@ -29,4 +29,3 @@ def test_schema_is_created_idempotently(neo4j_store) -> None:
     with neo4j_store.driver.session(database=neo4j_store.database) as session:
         names = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")}
     assert {"account_id", "ip_address", "ring_id", "applied_batch", "pending_load"} <= names
-    assert "MERGE" in load_cypher("merge_account")
