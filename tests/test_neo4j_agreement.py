@@ -24,10 +24,10 @@ pytestmark = pytest.mark.neo4j
 
 def _graph() -> GraphBuilder:
     g = GraphBuilder(5)
-    alpha, beta = g.ring("alpha", 40), g.ring("beta", 25)
-    g.ring("gamma", 12, templates=2)
-    users = g.background(120)
-    for acc in alpha + beta + users[:60]:  # a VPN exit and a popular prompt across both big rings
+    alpha, beta = g.ring("alpha", 30), g.ring("beta", 22)
+    g.ring("gamma", 10, templates=2)
+    users = g.background(60)
+    for acc in alpha + beta + users[:30]:  # a VPN exit and a popular prompt across both big rings
         g.use(acc, "ip", "203.0.113.50", 3)
         g.use(acc, "prompt", "summarise-this", 2)
     for acc in alpha[:3] + beta[:3]:  # and a few stray shared cards between them
@@ -51,4 +51,14 @@ def test_neo4j_rings_agree_with_the_embedded_engine(neo4j_store, tmp_path: Path)
     assert adjusted_rand_index(_labels(ours, accounts), _labels(theirs, accounts)) == 1.0
     assert {round(r.score, 6) for r in ours} == {round(r.score, 6) for r in theirs}
     assert len(ours) == 3
+
+    # the next night (Leiden on Neo4j now seeded from last night's rings): still the same rings
+    for store in (embedded, neo4j_store):
+        more = GraphBuilder(6)
+        more.ring("alpha", 5, start=30, pool_size=15)
+        more.write(store)
+    again_ours, again_theirs = detect(neo4j_store, load_settings()), detect(embedded, load_settings())
+    members = lambda result: sorted(sorted(r.members) for r in result.rings if r.status == "active")  # noqa: E731
+    assert members(again_ours) == members(again_theirs)
+    assert sorted(c.change for c in again_ours.changes) == sorted(c.change for c in again_theirs.changes)
     embedded.close()

@@ -21,6 +21,7 @@ detector's labels and is tested without a server.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from linkage.detect.communities import LEIDEN_ABOVE, peel
+
+log = logging.getLogger("linkage.store")
 
 
 def seeds_for(account_ids: np.ndarray, previous: Mapping[str, list[str]], nodes: np.ndarray) -> np.ndarray:
@@ -69,6 +72,25 @@ def labels_from_gds(n: int, components: pd.DataFrame, leiden: dict[int, pd.DataF
     return labels
 
 
+# GDS 2.13.9's Leiden fails with this NullPointerException when the seeded partition is already
+# optimal: it makes no move, builds no dendrogram, then reads it. Seen on a ring that did not change
+# since the previous run.
+_NO_DENDROGRAM = "dendrogramManager()\" is null"
+
+
+def _leiden(gds, graph, resolution: float, seed: int) -> pd.DataFrame:
+    """Weighted, seeded Leiden on one component; unseeded (same random seed) where GDS cannot seed."""
+    options = dict(relationship_weight_property="weight", gamma=resolution, random_seed=seed, concurrency=1)
+    try:
+        rows = gds.leiden.stream(graph, seed_property="seed", **options)
+    except Exception as exc:  # the driver's ClientError; anything else is re-raised below
+        if _NO_DENDROGRAM not in str(exc):
+            raise
+        log.info("GDS Leiden could not start from the previous rings (%s): run unseeded", graph.name())
+        rows = gds.leiden.stream(graph, **options)
+    return rows[["nodeId", "communityId"]]
+
+
 class GdsCommunities:
     """A `CommunityFinder` (see linkage.store.base) that runs in GDS on the store's server."""
 
@@ -100,9 +122,7 @@ class GdsCommunities:
                 sub = gds.graph.filter(graph, sub_name, "n.component = $component", "*",
                                        parameters={"component": cid}).graph
                 projected.append(sub_name)
-                leiden[cid] = gds.leiden.stream(
-                    sub, relationship_weight_property="weight", gamma=resolution, random_seed=seed,
-                    seed_property="seed", concurrency=1)[["nodeId", "communityId"]]
+                leiden[cid] = _leiden(gds, sub, resolution, seed)
                 gds.graph.drop(sub_name, fail_if_missing=False)
                 projected.remove(sub_name)
         finally:

@@ -32,7 +32,7 @@ import xxhash
 from linkage.store.base import StoreError, Table
 from linkage.store.cypher_files import load_cypher
 from linkage.store.models import IngestedFile
-from linkage.store.neo4j_engine.rows import Batch, batches, param_rows
+from linkage.store.neo4j_engine.rows import Batch, arrow_schema, batches, param_rows
 from linkage.store.tables import TABLES
 
 log = logging.getLogger("linkage.store")
@@ -57,7 +57,6 @@ def load_token(files: list[IngestedFile]) -> str:
 
 
 def _files_table(files: list[IngestedFile]) -> pa.Table:
-    from linkage.store.neo4j_engine.rows import arrow_schema
     return pa.Table.from_pylist([f.model_dump() for f in files], schema=arrow_schema(TABLES["ingested_file"]))
 
 

@@ -22,7 +22,7 @@ from linkage.store.cypher_files import load_cypher, split_statements
 from linkage.store.models import DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingChange
 from linkage.store.neo4j_engine import results
 from linkage.store.neo4j_engine.ingest import check_pending, merge_load
-from linkage.store.neo4j_engine.rows import arrow_schema, column, native, table_from_rows
+from linkage.store.neo4j_engine.rows import column, native, table_from_rows
 from linkage.store.tables import GRAPH_TABLES, TABLES
 
 _ARTIFACTS_SCHEMA = pa.schema([
@@ -64,11 +64,6 @@ class Neo4jStore(GraphStore):
         with self.timed(name, statement):
             with self.driver.session(database=self.database) as session:
                 return session.execute_read(lambda tx: [r.values() for r in tx.run(statement, **params)])
-
-    def _write_statement(self, name: str, **params: object) -> None:
-        statement = load_cypher(name)
-        with self.timed(name, statement):
-            self._write(lambda tx: tx.run(statement, **params).consume())
 
     def create_schema(self) -> None:
         """Constraints and indexes for every node kind; IF NOT EXISTS makes it idempotent."""
@@ -182,4 +177,4 @@ class Neo4jStore(GraphStore):
                                 show_progress=False)
 
 
-__all__ = ["Neo4jStore", "arrow_schema"]
+__all__ = ["Neo4jStore"]
