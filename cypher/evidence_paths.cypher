@@ -1,6 +1,8 @@
 // Shortest evidence paths between two accounts, hop by hop: each hop is account -> shared artifact
 // -> account, as in the embedded engine. Artifacts in $blocked (allowlisted, or used by too many
 // accounts to link anybody) are never walked through. At most 6 hops; the caller cuts to its limit.
+// Walked: the kinds detection reads (linkage.detect.inputs.KINDS) save proxies; prompt families are
+// not among them yet, so SENT_FAMILY is not walked either.
 MATCH (a:Account {account_id: $account_a})
 MATCH (b:Account {account_id: $account_b})
 MATCH p = ALL SHORTEST (a)

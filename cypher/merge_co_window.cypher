@@ -1,5 +1,5 @@
 // Requests per account on one artifact in one short window (lockstep evidence):
-// (Account)-[:SEEN_IN_WINDOW {window_start: ...}]->(IP | PromptFingerprint); the kind is the target's label.
+// (Account)-[:SEEN_IN_WINDOW {window_start: ...}]->(IP | PromptFingerprint | PromptFamily); the kind is the target's label.
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 WITH a, row
@@ -10,6 +10,10 @@ CALL (row) {
   UNION
   WITH row WHERE row.kind = 'prompt'
   MERGE (x:PromptFingerprint {fingerprint: row.artifact})
+  RETURN x
+  UNION
+  WITH row WHERE row.kind = 'prompt_family'
+  MERGE (x:PromptFamily {family_id: row.artifact})
   RETURN x
 }
 MERGE (a)-[r:SEEN_IN_WINDOW {window_start: row.window_start}]->(x)

@@ -81,7 +81,13 @@ def test_day_by_day_equals_all_at_once_by_the_column_rules(store, tmp_path: Path
     incremental = snapshot(store)
     with EmbeddedStore(str(tmp_path / "once.duckdb")) as once:
         ingest_directory(once, both, load_settings())
-        assert incremental == snapshot(once)
+        all_at_once = snapshot(once)
+    # a prompt family is born in a batch holding two of its prompts: here only the single batch
+    # finds one (tests/test_ingest_incremental.py); everything else merges to the same rows
+    families = ("prompt_family", "prompt_family_key", "sent_family")
+    assert not any(incremental[t] for t in families) and all(all_at_once[t] for t in families)
+    assert {k: v for k, v in incremental.items() if k not in families} == {
+        k: v for k, v in all_at_once.items() if k not in families}
     a1 = next(r for r in incremental["used_ip"] if r[:2] == ("a1", "1.2.3.4"))
     assert a1[2] == 2 and a1[3].day == 1 and a1[4].day == 2  # SUM, MIN first_seen, MAX last_seen
 

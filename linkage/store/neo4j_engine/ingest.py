@@ -39,7 +39,7 @@ log = logging.getLogger("linkage.store")
 # Node tables before edge tables: an edge's MERGE then finds its endpoints with their properties.
 ORDER = [t for t in TABLES.values() if not t.is_edge and t.name != "ingested_file"] + [
     t for t in TABLES.values() if t.is_edge]
-CO_WINDOW_KINDS = {"ip", "prompt"}  # the artifact labels merge_co_window.cypher knows
+CO_WINDOW_KINDS = {"ip", "prompt", "prompt_family"}  # the artifact labels merge_co_window.cypher knows
 
 
 class PendingLoadError(StoreError):
