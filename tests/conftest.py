@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from neo4j_server import docker_compose_file, neo4j_server, neo4j_store  # noqa: F401 (fixtures)
 
 # A suite that silently collects nothing must not pass: CI fails below this count.
 MIN_EXPECTED_TESTS = 20
