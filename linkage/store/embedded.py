@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 
 from linkage.store.base import GraphStore, Table
 from linkage.store.models import (
-    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
+    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
 from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, TABLES, Merge, TableSpec
 
@@ -259,6 +259,11 @@ class EmbeddedStore(GraphStore):
     def rings_of_account(self, account_id: str) -> list[Ring]:
         return self._ring_rows(
             "ring_id IN (SELECT ring_id FROM member_of WHERE account_id = ?)", [account_id], True)
+
+    def memberships(self) -> list[RingMember]:
+        rows = self.con.execute(
+            "SELECT account_id, ring_id, score, since FROM member_of ORDER BY ring_id, account_id").fetchall()
+        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
 
     def detection_runs(self) -> list[DetectionRun]:
         rows = self.con.execute(
