@@ -6,7 +6,7 @@ DEMO ?= demo-data
 SCALE ?= 0.01
 DEMO_STORE ?= linkage-demo.duckdb
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean chromium
 
 $(BIN)/linkage: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,7 +18,17 @@ $(BIN)/linkage: pyproject.toml
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-setup: $(BIN)/linkage node_modules/.package-lock.json
+# Headless Chromium for the Neo4j Browser guide test (driven by playwright-core from npm). Installed with
+# apt-get where it is missing and we may; otherwise the test skips and says why.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium) \
+			>/dev/null || echo "chromium could not be installed: the Neo4j Browser test will skip"; \
+	else echo "no $(CHROMIUM) and no root apt-get: the Neo4j Browser test will skip"; fi
+
+setup: $(BIN)/linkage node_modules/.package-lock.json chromium
 
 ## The main job on the embedded default: simulate -> ingest -> detect -> rings.
 demo: setup

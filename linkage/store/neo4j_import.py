@@ -61,7 +61,8 @@ def import_options(files: list[ImportFile], multiline: bool) -> list[str]:
 def import_command(report: ExportReport, neo4j_admin: str = "neo4j-admin", database: str = "neo4j") -> list[str]:
     """The argv to run from inside the export directory (as import.sh does)."""
     manifest = json.loads((report.directory / MANIFEST).read_text())
-    return [neo4j_admin, "database", "import", "full", *manifest["options"], database]
+    # The database goes first: the file-list options would swallow a trailing positional argument.
+    return [neo4j_admin, "database", "import", "full", database, *manifest["options"]]
 
 
 def _iso(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -186,8 +187,8 @@ def _write_script(directory: Path, options: list[str]) -> None:
         "# NEO4J_CONF / NEO4J_HOME pick the server whose data directory receives the database.\n"
         "set -e\n"
         'cd "$(dirname "$0")"\n'
-        f'exec "${{NEO4J_ADMIN:-neo4j-admin}}" database import full \\\n    {body} \\\n'
-        '    "$@" "${LINKAGE_NEO4J_DATABASE:-neo4j}"\n')
+        'exec "${NEO4J_ADMIN:-neo4j-admin}" database import full "${LINKAGE_NEO4J_DATABASE:-neo4j}" \\\n'
+        f'    {body} \\\n    "$@"\n')
     (directory / SCRIPT).chmod(0o755)
 
 
