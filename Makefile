@@ -28,7 +28,19 @@ chromium:
 			>/dev/null || echo "chromium could not be installed: the Neo4j Browser test will skip"; \
 	else echo "no $(CHROMIUM) and no root apt-get: the Neo4j Browser test will skip"; fi
 
-setup: $(BIN)/linkage node_modules/.package-lock.json chromium
+# The Neo4j + GDS + Browser server for the Neo4j engine, from Maven Central (docker/README.md).
+# Skipped, with a note, where java or mvn is missing: the embedded engine needs neither.
+NEO4J_SERVER := docker/neo4j-server
+NEO4J_SERVER_SOURCES := $(NEO4J_SERVER)/pom.xml $(NEO4J_SERVER)/server/pom.xml $(NEO4J_SERVER)/gds-plugin/pom.xml \
+	$(shell find $(NEO4J_SERVER)/gds-plugin/src -type f 2>/dev/null)
+$(NEO4J_SERVER)/target/neo4j-home/.assembled: $(NEO4J_SERVER_SOURCES)
+	@if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then \
+		mvn -B -q -f $(NEO4J_SERVER)/pom.xml clean package && touch $@; \
+	else \
+		echo "make setup: java or mvn not found: the Neo4j server is not assembled (the Neo4j tests skip)"; \
+	fi
+
+setup: $(BIN)/linkage node_modules/.package-lock.json $(NEO4J_SERVER)/target/neo4j-home/.assembled chromium
 
 ## The main job on the embedded default: simulate -> ingest -> detect -> rings.
 demo: setup
@@ -51,4 +63,4 @@ bench: setup
 	$(BIN)/python bench/bench_detect.py --scale $(BENCH_SCALE) --seed 7
 
 clean:
-	rm -rf $(VENV) node_modules $(DEMO) $(DEMO_STORE) .pytest_cache
+	rm -rf $(VENV) node_modules $(DEMO) $(DEMO_STORE) .pytest_cache $(NEO4J_SERVER)/target $(NEO4J_SERVER)/*/target
