@@ -11,6 +11,8 @@ import { chromium } from "playwright-core";
 
 const job = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const timeout = job.timeoutMs ?? 90000;
+const started = Date.now();
+const step = (what) => console.error(`${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
@@ -35,6 +37,7 @@ const context = await chromium.launchPersistentContext(job.userDataDir, {
 });
 let code = 0;
 try {
+  step("chromium started");
   const page = context.pages()[0] ?? await context.newPage();
   page.setDefaultTimeout(timeout);
   await page.goto(job.browserUrl, { waitUntil: "domcontentloaded" });
@@ -48,17 +51,21 @@ try {
   await page.locator('[data-testid="password"]').fill(job.password);
   await page.locator('[data-testid="connect"]').click();
   await page.getByText("You are connected as user", { exact: false }).first().waitFor();
+  step("connected");
 
   // The style sheet: `:style` followed by the GraSS text replaces Browser's style. Browser reads
   // the text after `:style` up to the end of the line, so the sheet goes on one line, comments out.
   const grass = job.grass.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\s+/g, " ").trim();
   await runInEditor(page, `:style ${grass}`);
+  step("style sent");
   await lastFrame(page, ":style");
+  step("style frame");
   for (const command of job.commands) {
     await runInEditor(page, command);
     await lastFrame(page, command.split("=>")[0].trim());
   }
 
+  step("style and parameters set");
   await runInEditor(page, job.query);
   const firstLine = job.query.split("\n").find((l) => l.trim() && !l.trim().startsWith("//")).trim();
   const frame = await lastFrame(page, firstLine.slice(0, 20));
@@ -67,6 +74,7 @@ try {
   const failed = frame.getByText(/Error|ERROR/).first();
   await shown.or(failed).waitFor();
   if (await failed.isVisible()) throw new Error(`the query failed in Browser: ${await frame.innerText()}`);
+  step("result shown");
   // Let the force layout settle before the picture is taken.
   await page.waitForTimeout(job.settleMs ?? 4000);
   const nodes = await frame.locator("svg g.node").evaluateAll((gs) => gs.map((g) => ({

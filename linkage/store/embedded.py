@@ -139,18 +139,19 @@ class EmbeddedStore(GraphStore):
             return self.con.sql(sql).to_arrow_table()
 
     def stats(self) -> GraphStats:
+        # fetchall, not fetchone: DuckDB 2 refuses a later con.sql() while a result is unfinished.
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
         for spec in GRAPH_TABLES:
             if spec.name == "ingested_file":
                 continue
-            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchall()[0][0]
             (edges if spec.is_edge else nodes)[spec.label] = int(n)
         nodes["EmailDomain"] = int(self.con.execute(
-            "SELECT count(DISTINCT email_domain) FROM account").fetchone()[0])
-        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchone()[0])
-        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchone()[0])
-        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchone()[0])
+            "SELECT count(DISTINCT email_domain) FROM account").fetchall()[0][0])
+        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchall()[0][0])
+        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchall()[0][0])
+        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchall()[0][0])
         return GraphStats(nodes=nodes, edges=edges)
 
     # ---- detection side ----------------------------------------------------
