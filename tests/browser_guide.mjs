@@ -79,7 +79,8 @@ try {
   await page.waitForTimeout(job.settleMs ?? 4000);
   const nodes = await frame.locator("svg g.node").evaluateAll((gs) => gs.map((g) => ({
     caption: (g.querySelector("text")?.textContent ?? "").trim(),
-    fill: g.querySelector("circle") ? getComputedStyle(g.querySelector("circle")).fill : "",
+    // A node is drawn as a filled circle plus an unfilled selection ring: the fill is the style's colour.
+    fill: [...g.querySelectorAll("circle")].map((c) => getComputedStyle(c).fill).find((f) => f !== "none") ?? "",
   })));
   const relationships = await frame.locator("svg g.relationship").count();
   await frame.screenshot({ path: job.screenshot });
