@@ -7,8 +7,6 @@ import pytest
 from neo4j_bulk import BulkLoad, artifact_rows, bulk_loaded, imported_counts, manifest  # noqa: F401
 
 from linkage.store.cypher_files import load_cypher
-from linkage.store.neo4j_import_layout import NOT_EXPORTED
-from linkage.store.tables import TABLES
 
 pytestmark = pytest.mark.neo4j
 
@@ -17,7 +15,7 @@ def test_neo4j_admin_imports_every_exported_row(bulk_loaded: BulkLoad) -> None:
     m = manifest(bulk_loaded.export_dir)
     node_rows = sum(m["rows"][f["name"]] for f in m["files"] if not f["edge"])
     edge_rows = sum(m["rows"][f["name"]] for f in m["files"] if f["edge"])
-    assert m["quarantined"] == {}
+    assert m["quarantined"] == {} and m["implied"] == {}  # a real ingest has a row for every node
     assert imported_counts(bulk_loaded.import_output) == (node_rows, edge_rows)
     assert node_rows > 2000 and edge_rows > 10000
 
@@ -26,16 +24,16 @@ def test_the_imported_graph_has_the_embedded_stores_counts(bulk_loaded: BulkLoad
     nodes = dict(bulk_loaded.query("MATCH (n) WITH labels(n)[0] AS label WHERE label <> 'IngestedFile' "
                                    "RETURN label, count(*)"))
     edges = dict(bulk_loaded.query("MATCH ()-[r]->() RETURN type(r), count(*)"))
-    expected_nodes = dict(bulk_loaded.stats.nodes)
-    expected_edges = {k: v for k, v in bulk_loaded.stats.edges.items() if v}
-    left_out = {TABLES[name].label for name in NOT_EXPORTED}
     # Ring counts only active rings in stats(); every exported ring is active in a first run.
-    assert nodes == {k: v for k, v in expected_nodes.items() if v}
-    assert {k: v for k, v in expected_edges.items() if k not in left_out} == {
-        k: v for k, v in edges.items() if k not in ("RANGE_OF", "HAS_EMAIL_DOMAIN", "DETECTED_IN")}
-    assert set(expected_edges) & left_out, "the scenario should have activity and lockstep rows to leave out"
+    expected_nodes = {k: v for k, v in bulk_loaded.stats.nodes.items() if v}
+    assert {k: v for k, v in nodes.items() if k not in ("Model", "RingChange")} == expected_nodes
+    derived = ("RANGE_OF", "HAS_EMAIL_DOMAIN", "DETECTED_IN", "RECORDED")  # no table of their own
+    assert {k: v for k, v in edges.items() if k not in derived} == {
+        k: v for k, v in bulk_loaded.stats.edges.items() if v}
+    assert edges["ACTIVE_IN"] > 0 and edges["SEEN_IN_WINDOW"] > 0 and nodes["Model"] >= 2
     assert edges["HAS_EMAIL_DOMAIN"] == nodes["Account"]  # every simulated account has an e-mail
     assert edges["RANGE_OF"] == nodes["ProxyRange"] and edges["DETECTED_IN"] == nodes["Ring"]
+    assert edges["RECORDED"] == nodes["RingChange"] == len(bulk_loaded.rings)  # one 'new' per ring
 
 
 def test_the_detectors_read_answers_exactly_as_the_embedded_store(bulk_loaded: BulkLoad) -> None:

@@ -20,7 +20,7 @@ import pytest
 from detect_graphs import GraphBuilder
 
 from linkage.store.embedded import EmbeddedStore
-from linkage.store.models import DetectionResult, DetectionRun, Ring, RingMember
+from linkage.store.models import DetectionResult, DetectionRun, Ring, RingChange, RingMember
 from linkage.store.neo4j_import import export_neo4j_import
 
 pytestmark = pytest.mark.embedded
@@ -46,7 +46,7 @@ def _graph() -> GraphBuilder:
     g.use("a3", "ip", "2001:db8::1")
     g.use("a1", "prompt", "fp1", count=11)
     g.use("a2", "user_agent", "ua1")
-    g.use("ghost", "ip", "1.2.3.4")  # an account the store never saw: the importer would refuse the edge
+    g.use("ghost", "ip", "1.2.3.4")  # an account with no account row: MERGE would create it bare
     return g
 
 
@@ -58,7 +58,8 @@ def _store(tmp_path: Path, scored: bool = True) -> EmbeddedStore:
                        params={"seed": 42}, counts={"rings": 1})
     ring = Ring(ring_id="ring_x", score=0.91, components={"network": 0.5}, size=2, created_run="run1",
                 updated_run="run1", members=["a1", "a2"])
-    store.save_detection(DetectionResult(run=run, rings=[ring], changes=[], members=[
+    change = RingChange(run_id="run1", ring_id="ring_x", change="new", detail={"size": 2})
+    store.save_detection(DetectionResult(run=run, rings=[ring], changes=[change], members=[
         RingMember(account_id=a, ring_id="ring_x", score=0.8, since=T0) for a in ("a1", "a2")]))
     return store
 
@@ -87,7 +88,8 @@ def exported(tmp_path: Path) -> Path:
 
 
 def test_headers_carry_id_spaces_and_import_types(exported: Path) -> None:
-    assert _header(exported, "account") == "account_id:ID(Account),created_at:datetime,email_hash,country,org_id"
+    assert _header(exported, "account") == (
+        "account_id:ID(Account),created_at:datetime,email_hash,email_domain,country,org_id")
     assert _header(exported, "used_ip") == (
         ":START_ID(Account),:END_ID(IP),requests:long,first_seen:datetime,last_seen:datetime")
     assert _header(exported, "sent") == (
@@ -105,7 +107,7 @@ def test_values_survive_the_importers_quoting(exported: Path) -> None:
     raw = (exported / "account.csv").read_text().splitlines()
     a1, a3 = next(r for r in raw if r.startswith('"a1"')), next(r for r in raw if r.startswith('"a3"'))
     assert a1.endswith(',"",')  # country '' stays an empty string, org_id null stays absent
-    assert a3.endswith(",,")
+    assert a3.endswith(",,,")
 
 
 def test_a_line_break_in_a_value_turns_on_multiline_fields(exported: Path, tmp_path: Path) -> None:
@@ -129,7 +131,7 @@ def test_datetimes_are_iso_8601_utc_to_the_microsecond(exported: Path) -> None:
 
 def test_counts_and_the_unsigned_simhash_keep_their_values(exported: Path) -> None:
     used = {(r[0], r[1]): int(r[2]) for r in _rows(exported, "used_ip")}
-    assert used == {("a1", "1.2.3.4"): 7, ("a2", "1.2.3.4"): 2, ("a3", "2001:db8::1"): 5}
+    assert used == {("a1", "1.2.3.4"): 7, ("a2", "1.2.3.4"): 2, ("a3", "2001:db8::1"): 5, ("ghost", "1.2.3.4"): 5}
     simhash = int(_rows(exported, "prompt_fingerprint")[0][1])
     assert simhash < 0 and simhash % 2**64 == BIG_SIMHASH  # same 64 bits, as a signed long
 
@@ -140,22 +142,64 @@ def test_every_edge_stays_inside_the_id_spaces_of_the_export(exported: Path) -> 
     assert domains == {"example.org"}
     assert {(r[0], r[1]) for r in _rows(exported, "has_email_domain")} == {("a1", "example.org"),
                                                                           ("a2", "example.org")}
+    accounts |= {r[0] for r in _rows(exported, "account_implied")}
     for name in ("used_ip", "sent", "used_agent", "has_email_domain", "member_of"):
         assert {r[0] for r in _rows(exported, name)} <= accounts, name
 
 
-def test_an_edge_to_a_missing_node_is_quarantined_with_its_reason(exported: Path) -> None:
+def test_an_edge_to_a_node_without_a_row_gets_a_bare_node_as_merge_gives_it(exported: Path) -> None:
     manifest = json.loads((exported / "manifest.json").read_text())
-    assert manifest["quarantined"] == {"used_ip": 1}
-    assert manifest["rows"]["used_ip"] == 3
-    with (exported / "_quarantine" / "used_ip.csv").open(newline="") as fh:
+    assert manifest["implied"] == {"Account": 1} and manifest["rows"]["used_ip"] == 4
+    assert _header(exported, "account_implied") == _header(exported, "account").split(",")[0]
+    assert _rows(exported, "account_implied") == [["ghost"]]
+    assert "--nodes=Account=account_implied.header.csv,account_implied.csv" in manifest["options"]
+
+
+def test_a_row_with_an_empty_id_is_quarantined_with_its_reason(tmp_path: Path) -> None:
+    g = GraphBuilder()
+    g.account("b1", T0)
+    g.rows["ip"].append({"ip": None, "version": 4})
+    with EmbeddedStore(":memory:") as store:
+        g.write(store)
+        report = export_neo4j_import(store, tmp_path / "out")
+    assert report.quarantined == {"ip": 1} and report.rows["ip"] == 0
+    with (tmp_path / "out" / "_quarantine" / "ip.csv").open(newline="") as fh:
         (bad,) = list(csv.DictReader(fh))
-    assert bad["account_id"] == "ghost" and bad["reason"] == "account_id is not a Account in the export"
+    assert bad["reason"] == "ip is empty"
+
+
+def test_activity_and_lockstep_windows_take_the_merge_paths_shape(tmp_path: Path) -> None:
+    g = GraphBuilder()
+    g.account("b1", T0)
+    g.rows["ip"].append({"ip": "1.2.3.4", "version": 4})
+    g.rows["prompt_fingerprint"].append({"fingerprint": "fp1", "simhash": None, "capability": None})
+    g.active("b1", T0, "atlas-4", 3)
+    g.rows["activity"].append({"account_id": "b1", "hour": T0, "model": None, "requests": 1,
+                               "tokens_in": 0, "tokens_out": 0})
+    g.window("ip", "1.2.3.4", T0, "b1", 2)
+    g.window("prompt", "fp1", T0, "b1", 5)
+    with EmbeddedStore(":memory:") as store:
+        g.write(store)
+        export_neo4j_import(store, tmp_path / "out")
+    out = tmp_path / "out"
+    assert sorted(_rows(out, "model")) == [[""], ["atlas-4"]]  # no model: the model '' (merge_activity.cypher)
+    assert _header(out, "activity") == (":START_ID(Account),:END_ID(Model),hour:datetime,requests:long,"
+                                        "tokens_in:long,tokens_out:long")
+    assert sorted(r[1] for r in _rows(out, "activity")) == ["", "atlas-4"]
+    assert _header(out, "seen_in_window_ip").startswith(":START_ID(Account),:END_ID(IP),window_start:datetime")
+    assert _rows(out, "seen_in_window_ip") == [["b1", "1.2.3.4", "2026-02-01T09:30:15.250000Z", "2"]]
+    assert _header(out, "seen_in_window_prompt").startswith(":START_ID(Account),:END_ID(PromptFingerprint)")
+    assert _rows(out, "seen_in_window_prompt") == [["b1", "fp1", "2026-02-01T09:30:15.250000Z", "5"]]
 
 
 def test_rings_and_scored_memberships_are_exported(exported: Path, tmp_path: Path) -> None:
     assert [r[0] for r in _rows(exported, "ring")] == ["ring_x"]
     assert json.loads(_rows(exported, "ring")[0][2]) == {"network": 0.5}
+    assert json.loads(_rows(exported, "ring")[0][7]) == []  # shared artifacts, a JSON string as save_rings writes
+    ((change_id, run, ring, change, detail),) = _rows(exported, "ring_change")
+    assert (run, ring, change, json.loads(detail)) == ("run1", "ring_x", "new", {"size": 2})
+    assert _rows(exported, "recorded") == [["run1", change_id]]
+    assert _header(exported, "ring_change").startswith(":ID(RingChange),")  # the import id is no property
     assert sorted(_rows(exported, "member_of")) == [
         ["a1", "ring_x", "0.8", "2026-02-01T09:30:15.250000Z"],
         ["a2", "ring_x", "0.8", "2026-02-01T09:30:15.250000Z"]]
@@ -172,8 +216,8 @@ def test_the_cli_writes_the_files_and_prints_the_import_command(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-m", "linkage", "export-neo4j-import", str(tmp_path / "cli"),
                            "--store", str(tmp_path / "g.duckdb")], capture_output=True, text=True, env=env,
                           timeout=120)
-    assert done.returncode == 3, done.stderr  # done, with a quarantined row
-    assert "1 quarantined" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "1 Account node(s) appear only as an edge's endpoint" in done.stderr
     script = (tmp_path / "cli" / "import.sh").read_text()
     for option in json.loads((tmp_path / "cli" / "manifest.json").read_text())["options"]:
         assert option in script and option in done.stdout

@@ -29,6 +29,9 @@ def export_neo4j_import_cmd(
         flagged = report.quarantined.get(name, 0)
         note = f"  ({flagged:,} quarantined in _quarantine/{name}.csv)" if flagged else ""
         console.print(f"  {name:<20} {n:>12,} rows{note}")
+    for label, n in report.implied.items():
+        console.print(f"  {n:,} {label} node(s) appear only as an edge's endpoint: written as bare nodes "
+                      f"(as the MERGE path creates them)")
     if not report.memberships_scored:
         console.print("[yellow]this store cannot list membership scores: MEMBER_OF is written without them[/]")
     console.print(f"wrote {sum(report.rows.values()):,} rows to {directory}; with the server stopped, run:")

@@ -6,9 +6,10 @@ any store through the GraphStore interface, writes one header file and one data 
 node label and relationship type (see `neo4j_import_layout`), an `import.sh` with the exact
 command line, and a `manifest.json` with the row counts the import must report.
 
-Rows whose id is empty, or whose edge points at a node that is not in the export, would
-make the import fail (or, with a bad-tolerance, vanish): they are quarantined under
-`_quarantine/` with the reason, counted in the manifest, and never silently dropped.
+An edge whose endpoint has no row of its own gets a bare node (key only), as the MERGE
+path's `MERGE` of both endpoints gives it; rows whose id is empty would make the import
+fail (or, with a bad-tolerance, vanish): they are quarantined under `_quarantine/` with
+the reason, counted in the manifest, and never silently dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from linkage.store.base import GraphStore
-from linkage.store.neo4j_import_layout import ALL_FILES, GRAPH_FILES, ImportFile
+from linkage.store.neo4j_import_layout import ALL_FILES, GRAPH_FILES, Field, ImportFile
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Arrow's %S carries the microseconds: 10:00:00.000000Z
 SCRIPT = "import.sh"
@@ -37,6 +38,7 @@ class ExportReport:
     directory: Path
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
+    implied: dict[str, int] = field(default_factory=dict)  # bare endpoint nodes, by label
     multiline: bool = False
     memberships_scored: bool = True
 
@@ -100,11 +102,17 @@ class _Sources:
         if f.source not in self._cache:
             self._cache[f.source] = self._read(f.source)
         rows = self._cache[f.source]
-        if f.name == "email_domain":
-            domains = pc.unique(rows["email_domain"].drop_null())
-            return pa.table({"email_domain": domains})
-        if f.name == "has_email_domain":
-            return rows.filter(pc.is_valid(rows["email_domain"])).select(["account_id", "email_domain"])
+        if f.name in ("email_domain", "model"):  # nodes the MERGE path derives from another table
+            column = f.columns[0]
+            values = rows[column] if f.name == "email_domain" else pc.fill_null(rows[column], "")
+            return pa.table({column: pc.unique(values.drop_null())})
+        if f.name == "activity":
+            return rows.set_column(rows.schema.get_field_index("model"), "model",
+                                   pc.fill_null(rows["model"], "")).select(f.columns)
+        if f.name.startswith("seen_in_window_"):
+            return rows.filter(pc.equal(rows["kind"], f.name.removeprefix("seen_in_window_"))).select(f.columns)
+        if f.name in ("has_email_domain", "range_of"):  # no domain / no proxy: no edge, as in the MERGE path
+            return rows.filter(pc.is_valid(rows[f.columns[1]])).select(f.columns)
         return rows.select(f.columns)
 
     def _read(self, source: str) -> pa.Table:
@@ -116,12 +124,17 @@ class _Sources:
                               {"started_at": pa.timestamp("us", tz="UTC"), "finished_at": pa.timestamp("us", tz="UTC"),
                                "duration_s": pa.float64()})
         if source == "rings":
-            rings = [r.model_dump(exclude={"members", "artifacts"})
+            rings = [r.model_dump(exclude={"members"})
                      for r in self.store.rings(include_dissolved=True, with_members=False)]
             for r in rings:
-                r["components"] = json.dumps(r["components"])
+                r["components"], r["artifacts"] = json.dumps(r["components"]), json.dumps(r["artifacts"])
             return _from_rows(rings, ["ring_id", "score", "components", "size", "status", "created_run",
-                                      "updated_run"], {"score": pa.float64(), "size": pa.int64()})
+                                      "updated_run", "artifacts"], {"score": pa.float64(), "size": pa.int64()})
+        if source == "ring_changes":
+            changes = [{**c.model_dump(), "change_id": f"{c.run_id}/{c.ring_id}/{i}",
+                        "detail": json.dumps(c.detail, default=str)}
+                       for i, c in enumerate(self.store.ring_changes())]
+            return _from_rows(changes, ["change_id", "run_id", "ring_id", "change", "detail"], {})
         if source == "memberships":
             return self._memberships()
         return self.store.read_table(source)
@@ -147,25 +160,23 @@ def _id_space(header: str) -> str:
     return header[header.index("(") + 1:header.index(")")]
 
 
-def _split_valid(f: ImportFile, rows: pa.Table, ids: dict[str, pa.Array]) -> tuple[pa.Table, pa.Table]:
-    """Rows the importer accepts, and the rest with the reason each is refused."""
+def _split_valid(f: ImportFile, rows: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Rows with every id present, and the rest with the reason each is refused."""
     ok = pa.array([True] * rows.num_rows, pa.bool_())
     reasons = pa.array([""] * rows.num_rows, pa.string())
     for fld in f.fields:
         if "ID(" not in fld.header:
             continue
-        col = rows[fld.column]
-        space = _id_space(fld.header)
-        present = pc.is_valid(col)
-        if fld.header.startswith((":START_ID", ":END_ID")):
-            present = pc.and_(present, pc.fill_null(pc.is_in(col, value_set=ids[space]), False))
-            why = f"{fld.column} is not a {space} in the export"
-        else:
-            why = f"{fld.column} is empty"
-        reasons = pc.if_else(pc.and_(ok, pc.invert(present)), why, reasons)
+        present = pc.is_valid(rows[fld.column])
+        reasons = pc.if_else(pc.and_(ok, pc.invert(present)), f"{fld.column} is empty", reasons)
         ok = pc.and_(ok, present)
     bad = rows.filter(pc.invert(ok)).append_column("reason", reasons.filter(pc.invert(ok)))
     return rows.filter(ok), bad
+
+
+def _missing(ids: pa.Array, column: pa.ChunkedArray) -> pa.Array:
+    wanted = pc.unique(column.combine_chunks()) if column.num_chunks else pa.array([], pa.string())
+    return wanted.filter(pc.invert(pc.is_in(wanted, value_set=ids)))
 
 
 def _write_file(directory: Path, f: ImportFile, rows: pa.Table) -> bool:
@@ -195,16 +206,26 @@ def _write_script(directory: Path, options: list[str]) -> None:
 def export_neo4j_import(store: GraphStore, directory: Path, results: bool = True) -> ExportReport:
     """Write `store`'s graph (and, with `results`, its rings and runs) as neo4j-admin import files."""
     directory.mkdir(parents=True, exist_ok=True)
-    files = list(ALL_FILES if results else GRAPH_FILES)
-    # Node files first: the edges are checked against the ids they hold.
-    files.sort(key=lambda f: f.is_edge)
+    files = sorted(ALL_FILES if results else GRAPH_FILES, key=lambda f: f.is_edge)  # nodes first
     sources = _Sources(store)
     report = ExportReport(directory)
     ids: dict[str, pa.Array] = {}
+    keys: dict[str, Field] = {}  # id space -> the id field of its node file
+    implied: dict[str, list[pa.Array]] = {}
     for f in files:
-        rows, bad = _split_valid(f, sources.table(f), ids)
+        rows, bad = _split_valid(f, sources.table(f))
         if not f.is_edge:
-            ids[f.label] = rows[f.fields[0].column].combine_chunks()
+            keys[f.label] = f.fields[0]
+            ids[f.label] = pa.concat_arrays([ids[f.label], rows[f.fields[0].column].combine_chunks()]) \
+                if f.label in ids else rows[f.fields[0].column].combine_chunks()
+        else:
+            # The MERGE path creates an edge's missing endpoint as a bare node: so does the export.
+            for fld in f.fields[:2]:
+                space = _id_space(fld.header)
+                extra = _missing(ids[space], rows[fld.column])
+                if len(extra):
+                    implied.setdefault(space, []).append(extra)
+                    ids[space] = pa.concat_arrays([ids[space], extra])
         report.multiline |= _write_file(directory, f, rows)
         report.rows[f.name] = rows.num_rows
         if bad.num_rows:
@@ -212,12 +233,22 @@ def export_neo4j_import(store: GraphStore, directory: Path, results: bool = True
             quarantine.mkdir(exist_ok=True)
             pacsv.write_csv(bad, quarantine / f"{f.name}.csv")
             report.quarantined[f.name] = bad.num_rows
+    for space, arrays in implied.items():
+        key = keys[space]
+        bare = ImportFile(f"{_stem(files, space)}_implied", space, False, "implied", (key,))
+        _write_file(directory, bare, pa.table({key.column: pa.concat_arrays(arrays)}))
+        report.rows[bare.name] = report.implied[space] = sum(len(a) for a in arrays)
+        files.insert(next(i for i, f in enumerate(files) if f.is_edge), bare)
     report.memberships_scored = sources.memberships_scored
     options = import_options(files, report.multiline)
     _write_script(directory, options)
     (directory / MANIFEST).write_text(json.dumps({
-        "options": options, "rows": report.rows, "quarantined": report.quarantined,
+        "options": options, "rows": report.rows, "quarantined": report.quarantined, "implied": report.implied,
         "memberships_scored": report.memberships_scored,
         "files": [{"name": f.name, "label": f.label, "edge": f.is_edge, "header": f.header} for f in files],
     }, indent=1) + "\n")
     return report
+
+
+def _stem(files: list[ImportFile], label: str) -> str:
+    return next(f.name for f in files if f.label == label and not f.is_edge)
