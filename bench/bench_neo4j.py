@@ -137,12 +137,12 @@ def main() -> None:
     manifest = json.loads((export / "manifest.json").read_text())
     exported = sum(manifest["rows"].values())
     line("export CSVs", took, f"{exported:,} rows, {sum(f.stat().st_size for f in export.glob('*.csv')) / 1e6:,.0f} MB")
-    from linkage.store.neo4j_import import ExportReport, import_command
+    from linkage.store.neo4j_import import import_command
 
     state = work / "neo4j-bulk"
     shutil.rmtree(state, ignore_errors=True)
     started = time.perf_counter()
-    server.admin(state, *import_command(ExportReport(export))[1:], heap=args.heap, cwd=export)
+    server.admin(state, *import_command(export)[1:], heap=args.heap, cwd=export)
     took = time.perf_counter() - started
     line("neo4j-admin database import full", took, f"{exported / took:,.0f} rows/s")
     started = time.perf_counter()

@@ -94,10 +94,10 @@ def bulk_loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BulkLoad]:
         expected = dict(stats=st.stats(), account_artifacts=artifact_rows(st.account_artifacts().to_pylist()),
                         rings=st.rings(), ingested_hashes=st.ingested_hashes())
 
-    from linkage.store.neo4j_import import ExportReport, import_command
+    from linkage.store.neo4j_import import import_command
 
     state = work / "neo4j"
-    argv = import_command(ExportReport(export))
+    argv = import_command(export)
     started = time.perf_counter()
     output = server.admin(state, *argv[1:], heap="512m", cwd=export)  # argv[0] is the admin tool itself
     took = time.perf_counter() - started

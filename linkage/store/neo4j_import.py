@@ -43,7 +43,7 @@ class ExportReport:
     memberships_scored: bool = True
 
     def command(self, neo4j_admin: str = "neo4j-admin", database: str = "neo4j") -> list[str]:
-        return import_command(self, neo4j_admin, database)
+        return import_command(self.directory, neo4j_admin, database)
 
 
 def import_options(files: list[ImportFile], multiline: bool) -> list[str]:
@@ -60,9 +60,9 @@ def import_options(files: list[ImportFile], multiline: bool) -> list[str]:
     return options
 
 
-def import_command(report: ExportReport, neo4j_admin: str = "neo4j-admin", database: str = "neo4j") -> list[str]:
-    """The argv to run from inside the export directory (as import.sh does)."""
-    manifest = json.loads((report.directory / MANIFEST).read_text())
+def import_command(directory: Path, neo4j_admin: str = "neo4j-admin", database: str = "neo4j") -> list[str]:
+    """The argv to run from inside the export `directory` (as its import.sh does)."""
+    manifest = json.loads((directory / MANIFEST).read_text())
     # The database goes first: the file-list options would swallow a trailing positional argument.
     return [neo4j_admin, "database", "import", "full", database, *manifest["options"]]
 
