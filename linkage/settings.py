@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         default=2, description="An artifact is exclusive to rings when at most this many outside accounts use it")
     consolidate_outside_share: float = Field(
         default=0.01, description="...or at most this share of its in-ring users, whichever is larger")
+    # ---- the Neo4j engine (neo4j:// and bolt:// store URLs; see linkage/store/neo4j_engine) ----
+    neo4j_user: str = Field(default="neo4j", description="Neo4j user for neo4j:// and bolt:// stores")
+    neo4j_password: str | None = Field(
+        default=None, description="Neo4j password (environment only: LINKAGE_NEO4J_PASSWORD)")
+    neo4j_database: str = Field(default="neo4j", description="Neo4j database the engine reads and writes")
+    neo4j_batch_size: int = Field(
+        default=5000, description="Rows per UNWIND batch (one transaction each) when ingesting into Neo4j")
 
 
 def load_settings(**overrides: object) -> Settings:

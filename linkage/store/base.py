@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
@@ -134,3 +135,19 @@ class GraphStore(ABC):
         (the co_window kind is 'ip'), account_id. Singleton windows — most of the table —
         never leave the engine.
         """
+
+    # ---- engine-native detection steps (issue #11); defaults: in-process ------------------
+    def community_finder(self, account_ids: "np.ndarray") -> "CommunityFinder | None":
+        """A callable like `linkage.detect.communities.communities` that runs in the engine
+        (Neo4j: GDS), for accounts coded 0..N-1 as in `account_ids`; None: run it in Python."""
+        return None
+
+    def native_evidence_paths(self, a: str, b: str, max_hops: int, settings: object,
+                              limit: int) -> list | None:
+        """Evidence paths found by the engine itself (Neo4j: Cypher shortest paths), in the
+        shape of `linkage.detect.evidence.evidence_paths`; None: search in Python."""
+        return None
+
+
+# (n, a, b, w, resolution, seed, min_size, min_tie) -> community label per account, -1 for none
+CommunityFinder = Callable[..., "np.ndarray"]
