@@ -36,6 +36,8 @@ class BulkLoad:
     server: ModuleType  # the launcher module: query(), stop()
     info: object  # its ServerInfo
     export_dir: Path
+    data_dir: Path  # the scenario's input files
+    embedded_path: Path  # the embedded store the export came from
     import_output: str
     import_seconds: float
     stats: GraphStats  # the embedded store's, for comparison
@@ -45,6 +47,9 @@ class BulkLoad:
 
     def query(self, statement: str, **parameters: object) -> list[list[object]]:
         return self.server.query(self.info, statement, timeout_s=60.0, parameters=parameters)
+
+    def env(self) -> dict[str, str]:
+        return self.info.env()
 
 
 def launcher() -> ModuleType:
@@ -106,7 +111,7 @@ def bulk_loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BulkLoad]:
     except server.ServerError as exc:
         pytest.fail(f"the Neo4j server did not start on the imported database: {exc}")
     try:
-        yield BulkLoad(server, info, export, output, took, **expected)
+        yield BulkLoad(server, info, export, data, store, output, took, **expected)
     finally:
         server.stop(state)
 
