@@ -1,5 +1,5 @@
-// Requests per account, hour and model: (Account)-[:ACTIVE_IN {hour}]->(Model); counters add up.
-// A request without a model is kept under the model '' (read back as null).
+// Requests per account, hour and model: (Account)-[:ACTIVE_IN {hour: ...}]->(Model); counters add up.
+// A request without a model is kept under the model '' (as the ingest names it), never dropped.
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 MERGE (m:Model {model: coalesce(row.model, '')})

@@ -1,5 +1,5 @@
 // Requests per account on one artifact in one short window (lockstep evidence):
-// (Account)-[:SEEN_IN_WINDOW {window_start}]->(IP | PromptFingerprint); the kind is the target's label.
+// (Account)-[:SEEN_IN_WINDOW {window_start: ...}]->(IP | PromptFingerprint); the kind is the target's label.
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 WITH a, row

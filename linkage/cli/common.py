@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from linkage.cli.failures import note_input
 from linkage.settings import Settings, load_settings
 from linkage.store import GraphStore, open_store
 
@@ -29,4 +30,5 @@ def settings_from(store: str | None, verbose: bool = False, **overrides: object)
 
 
 def store_from(settings: Settings) -> GraphStore:
+    note_input("store", settings.store)
     return open_store(settings.store, memory_limit=settings.memory_limit, threads=settings.threads)

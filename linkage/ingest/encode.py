@@ -31,7 +31,7 @@ import pyarrow as pa
 import xxhash
 
 from linkage.ingest.readers import MISSING
-from linkage.ingest.validate import RAW_IP, FileRules, text
+from linkage.ingest.validate import RAW_IP, FileRules, account_canon, account_id, text
 
 REQUESTS = "_rq"
 _TRIMMED = "NULLIF(trim(raw), '')"  # canonical text of a dictionary's raw (VARCHAR) value
@@ -94,7 +94,7 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     (raw prompt text -> fingerprint, simhash, capability) built earlier over distinct values.
     """
     raw_ok = {
-        "account_id": _text_dictionary(con, "acct", files, "account_id", _TRIMMED),
+        "account_id": _text_dictionary(con, "acct", files, "account_id", account_canon("raw")),
         "user_agent": _text_dictionary(con, "ua", files, "user_agent", _TRIMMED),
         "model": _text_dictionary(con, "model", files, "model", _TRIMMED),
         "prompt_fingerprint": _text_dictionary(con, "pf", files, "prompt_fingerprint", f"lower({_TRIMMED})"),
@@ -167,7 +167,7 @@ def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str],
     model = "hash('')" if types["model"] == MISSING else (
         f"hash(coalesce({'model' if raw_ok['model'] else text('model', types['model'])}, ''))")
     sql = f"""INSERT INTO {REQUESTS}
-        SELECT {key('account_id', text('account_id', types['account_id']))}, {iid}, {fid},
+        SELECT {key('account_id', account_id('account_id', types['account_id']))}, {iid}, {fid},
                {key('user_agent', text('user_agent', types['user_agent']))}, {model},
                epoch_us({rules.clean['ts']}), {rules.clean['tokens_in']}, {rules.clean['tokens_out']}
         FROM {rel} {joins} WHERE NOT ({rules.any_bad})"""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from linkage.store.base import GraphStore, StoreError
+from linkage.store.base import GraphStore, StoreBusy, StoreError
 
-__all__ = ["GraphStore", "StoreError", "open_store"]
+__all__ = ["GraphStore", "StoreBusy", "StoreError", "open_store"]
 
 NEO4J_SCHEMES = {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}
 

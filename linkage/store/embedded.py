@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from linkage.store.base import GraphStore, Table
+from linkage.store.base import GraphStore, StoreBusy, Table
 from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
@@ -79,12 +80,24 @@ def _parquet_source(table: Table) -> str | None:
     return None
 
 
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file; StoreBusy when another process holds its lock (never wait, never share)."""
+    try:
+        return duckdb.connect(path)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" not in text.lower():
+            raise
+        pid = re.search(r"\(PID (\d+)\)", text)
+        raise StoreBusy(path, f"PID {pid.group(1)}" if pid else "") from exc
+
+
 class EmbeddedStore(GraphStore):
     """DuckDB behind the GraphStore interface."""
 
     def __init__(self, path: str = ":memory:", memory_limit: str = "4GB", threads: int = 0):
         self.url = path
-        self.con = duckdb.connect(path)
+        self.con = _connect(path)
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")

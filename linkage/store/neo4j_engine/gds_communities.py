@@ -92,7 +92,7 @@ class GdsCommunities:
             projected.append(name)
             gds.wcc.mutate(graph, mutate_property="component")
             components = gds.graph.node_properties.stream(graph, ["component"])
-            components = components.rename(columns={"propertyValue": "componentId"})
+            components = components.rename(columns={"component": "componentId"})
             sizes = components["componentId"].value_counts()
             leiden: dict[int, pd.DataFrame] = {}
             for cid in sorted(int(c) for c in sizes[sizes > LEIDEN_ABOVE].index):

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+import duckdb
 import pyarrow as pa
 import xxhash
 
@@ -56,7 +57,8 @@ def load_token(files: list[IngestedFile]) -> str:
 
 
 def _files_table(files: list[IngestedFile]) -> pa.Table:
-    return pa.Table.from_pylist([f.model_dump() for f in files])
+    from linkage.store.neo4j_engine.rows import arrow_schema
+    return pa.Table.from_pylist([f.model_dump() for f in files], schema=arrow_schema(TABLES["ingested_file"]))
 
 
 Write = Callable[[Callable[..., object]], object]  # session.execute_write of one session
@@ -81,15 +83,16 @@ def merge_load(write: Write, timed, tables: dict[str, Table], files: list[Ingest
     write(lambda tx: tx.run(load_cypher("load_begin"), token=token,
                             files=sorted(f.path for f in files), started_at=started).consume())
     written = 0
-    for spec in ORDER:
-        if spec.name not in tables:
-            continue
-        statement = load_cypher(f"merge_{spec.name}")
-        for batch in batches(spec.name, tables[spec.name], spec, batch_size):
-            if spec.name == "co_window":
-                _check_kinds(batch)
-            with timed(f"merge {spec.name}", statement):
-                written += bool(write(_apply(statement, batch, token)))
+    with duckdb.connect() as con:  # batches are cut by DuckDB (key hash, see rows.batches)
+        for spec in ORDER:
+            if spec.name not in tables:
+                continue
+            statement = load_cypher(f"merge_{spec.name}")
+            for batch in batches(spec.name, tables[spec.name], spec, batch_size, con):
+                if spec.name == "co_window":
+                    _check_kinds(batch)
+                with timed(f"merge {spec.name}", statement):
+                    written += bool(write(_apply(statement, batch, token)))
     rows = param_rows(_files_table(files), TABLES["ingested_file"])
     with timed("merge ingested_file", load_cypher("merge_ingested_file")):
         write(lambda tx: (tx.run(load_cypher("merge_ingested_file"), rows=rows).consume(),

@@ -69,17 +69,22 @@ def param_rows(table: pa.Table, spec: TableSpec) -> list[dict[str, object]]:
     return rows
 
 
+def column(values: list[object], typ: pa.DataType) -> pa.Array:
+    """One column read back through Cypher: times arrive as epoch microseconds (see read_*.cypher)."""
+    if pa.types.is_timestamp(typ):
+        if any(isinstance(v, datetime) or hasattr(v, "to_native") for v in values[:1]):
+            return pa.array([native(v) for v in values], typ)
+        return pa.array(values, pa.int64()).cast(typ)
+    if typ == pa.uint64():
+        return pa.array([to_unsigned(v) for v in values], typ)
+    return pa.array(values, typ)
+
+
 def table_from_rows(spec: TableSpec, columns: list[str], rows: list[list[object]]) -> pa.Table:
     """Records read back through Cypher as an Arrow table typed like the embedded engine's."""
     schema = arrow_schema(spec, columns)
-    cols: list[list[object]] = [[] for _ in columns]
-    for row in rows:
-        for i, v in enumerate(row):
-            cols[i].append(native(v))
-    for i, name in enumerate(columns):
-        if schema.field(name).type == pa.uint64():
-            cols[i] = [to_unsigned(v) for v in cols[i]]
-    return pa.table([pa.array(c, schema.field(n).type) for c, n in zip(cols, columns)], schema=schema)
+    cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in columns]
+    return pa.table([column(c, schema.field(n).type) for c, n in zip(cols, columns)], schema=schema)
 
 
 @dataclass(frozen=True)
@@ -93,22 +98,28 @@ class Batch:
         return f"{load_token}:{self.table}:{self.index}/{self.of}"
 
 
-def batches(name: str, table: Table, spec: TableSpec, batch_size: int) -> Iterator[Batch]:
-    """The rows of `table` in deterministic batches of about `batch_size` (by key hash)."""
-    con = duckdb.connect()
+def batches(name: str, table: Table, spec: TableSpec, batch_size: int,
+            con: duckdb.DuckDBPyConnection | None = None) -> Iterator[Batch]:
+    """The rows of `table` in deterministic batches of about `batch_size` (by key hash).
+
+    `con`: an in-memory DuckDB connection to reuse across tables (opening one costs time)."""
+    own = con is None
+    con = con or duckdb.connect()
     try:
         con.register("incoming", table)
-        n_rows = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+        n_rows = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
         if n_rows == 0:
             return
         n = max(1, math.ceil(n_rows / max(1, batch_size)))
         keys = ", ".join(spec.keys)
         cols = ", ".join(spec.names)
-        ordered = con.execute(
+        ordered = con.sql(
             f"SELECT {cols}, CAST(hash({keys}) % {n} AS BIGINT) AS _bucket FROM incoming"
             f" ORDER BY _bucket, {keys}").to_arrow_table()
     finally:
-        con.close()
+        con.unregister("incoming")
+        if own:
+            con.close()
     bucket = ordered["_bucket"].to_numpy()
     bounds = [0, *(np.flatnonzero(np.diff(bucket)) + 1).tolist(), len(bucket)]
     for lo, hi in zip(bounds, bounds[1:]):

@@ -22,7 +22,7 @@ from linkage.store.cypher_files import load_cypher, split_statements
 from linkage.store.models import DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingChange
 from linkage.store.neo4j_engine import results
 from linkage.store.neo4j_engine.ingest import check_pending, merge_load
-from linkage.store.neo4j_engine.rows import arrow_schema, native, table_from_rows
+from linkage.store.neo4j_engine.rows import arrow_schema, column, native, table_from_rows
 from linkage.store.tables import GRAPH_TABLES, TABLES
 
 _ARTIFACTS_SCHEMA = pa.schema([
@@ -77,6 +77,13 @@ class Neo4jStore(GraphStore):
                 with self.driver.session(database=self.database) as session:
                     session.run(statement).consume()  # schema statements cannot run in a managed tx
 
+    def clear_graph(self) -> None:
+        """Remove every node, relationship and GDS graph (tests; reloading from scratch). Schema stays."""
+        with self.driver.session(database=self.database) as session:
+            for name in ("clear_gds_graphs", "clear_graph"):
+                with self.timed(name, load_cypher(name)):
+                    session.run(load_cypher(name)).consume()  # CALL IN TRANSACTIONS needs auto-commit
+
     # ---- ingest side -------------------------------------------------------------
     def merge_batch(self, tables: dict[str, Table], files: list[IngestedFile]) -> None:
         """See ingest.py: one transaction per batch, resumable; files recorded last."""
@@ -112,9 +119,8 @@ class Neo4jStore(GraphStore):
     def account_artifacts(self) -> pa.Table:
         self._complete_graph()
         rows = self._read("account_artifacts")
-        cols = list(zip(*rows)) if rows else [[] for _ in _ARTIFACTS_SCHEMA]
-        return pa.table([pa.array([native(v) for v in c], f.type) for c, f in zip(cols, _ARTIFACTS_SCHEMA)],
-                        schema=_ARTIFACTS_SCHEMA)
+        cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in _ARTIFACTS_SCHEMA]
+        return pa.table([column(c, f.type) for c, f in zip(cols, _ARTIFACTS_SCHEMA)], schema=_ARTIFACTS_SCHEMA)
 
     def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
         rows = self._read("co_window_groups", max_group=int(max_group), kinds=list(kinds))
