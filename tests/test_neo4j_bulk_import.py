@@ -115,3 +115,20 @@ def test_evidence_paths_run_on_the_imported_graph(bulk_loaded: BulkLoad) -> None
     assert rows, f"no path between two members of {ring.ring_id}"
     hops, kinds = rows[0]
     assert hops[0] == a and hops[-1] == b and kinds[0] == kinds[-1] == "Account"
+
+
+def test_the_browser_guide_walks_the_imported_graph(bulk_loaded: BulkLoad) -> None:
+    from linkage.store.browser_guide import browser_guide
+
+    top_rings, members, shared, path, rings_of_account = browser_guide()
+    ring = bulk_loaded.rings[0]
+    a, b = sorted(ring.members)[:2]
+    drawn = bulk_loaded.query(top_rings.text, **top_rings.params)
+    assert len(drawn) == sum(r.size for r in bulk_loaded.rings[:5])  # one row per MEMBER_OF drawn
+    listed = bulk_loaded.query(members.text, ring_id=ring.ring_id)
+    assert sorted(r[0] for r in listed) == sorted(ring.members)
+    assert [r[1] for r in listed] == sorted((r[1] for r in listed), reverse=True)  # most firmly tied first
+    assert bulk_loaded.query(shared.text, ring_id=ring.ring_id, min_members=2)
+    assert bulk_loaded.query(shared.text, ring_id=ring.ring_id, min_members=ring.size + 1) == []
+    assert bulk_loaded.query(path.text, account_a=a, account_b=b, limit=10)
+    assert len(bulk_loaded.query(rings_of_account.text, account_id=a)) == ring.size
