@@ -224,3 +224,20 @@ def test_the_cli_writes_the_files_and_prints_the_import_command(tmp_path: Path) 
     assert "--nodes=Account=account.header.csv,account.csv" in done.stdout
     assert "--relationships=USED_IP=used_ip.header.csv,used_ip.csv" in done.stdout
     assert "--bad-tolerance=0" in done.stdout
+
+
+def test_a_lockstep_window_of_a_kind_without_a_label_is_quarantined(tmp_path: Path) -> None:
+    g = GraphBuilder()
+    g.account("b1", T0)
+    g.window("device", "d1", T0, "b1", 2)
+    g.window("prompt_family", "fam1", T0, "b1", 3)
+    g.rows["prompt_family"].append({"family_id": "fam1", "capability": "reasoning"})
+    with EmbeddedStore(":memory:") as store:
+        g.write(store)
+        report = export_neo4j_import(store, tmp_path / "out")
+    assert report.quarantined == {"co_window": 1}
+    assert _rows(tmp_path / "out", "seen_in_window_prompt_family") == [
+        ["b1", "fam1", "2026-02-01T09:30:15.250000Z", "3"]]
+    with (tmp_path / "out" / "_quarantine" / "co_window.csv").open(newline="") as fh:
+        (bad,) = list(csv.DictReader(fh))
+    assert bad["artifact"] == "d1" and bad["reason"] == "kind device has no node label in the graph"

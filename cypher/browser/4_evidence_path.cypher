@@ -7,6 +7,6 @@
 // :param limit => 10
 MATCH (a:Account {account_id: $account_a})
 MATCH (b:Account {account_id: $account_b})
-MATCH p = allShortestPaths((a)-[:USED_IP|PAID_WITH|SENT|USED_AGENT|HAS_EMAIL_DOMAIN|EXIT_OF*..8]-(b))
+MATCH p = allShortestPaths((a)-[:USED_IP|PAID_WITH|SENT|SENT_FAMILY|USED_AGENT|HAS_EMAIL_DOMAIN|EXIT_OF*..8]-(b))
 RETURN p
 LIMIT $limit

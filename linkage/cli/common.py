@@ -26,6 +26,7 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log timings a
 def settings_from(store: str | None, verbose: bool = False, **overrides: object) -> Settings:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("numba").setLevel(logging.WARNING)  # -v is about Linkage, not the JIT compiler's passes
     return load_settings(store=store, **overrides)
 
 

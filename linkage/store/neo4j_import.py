@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from linkage.store.base import GraphStore
-from linkage.store.neo4j_import_layout import ALL_FILES, GRAPH_FILES, Field, ImportFile
+from linkage.store.neo4j_import_layout import ALL_FILES, CO_WINDOW_KINDS, GRAPH_FILES, Field, ImportFile
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Arrow's %S carries the microseconds: 10:00:00.000000Z
 SCRIPT = "import.sh"
@@ -97,6 +97,9 @@ class _Sources:
         self.store = store
         self.memberships_scored = True
         self._cache: dict[str, pa.Table] = {}
+
+    def cached(self, source: str) -> pa.Table | None:
+        return self._cache.get(source)
 
     def table(self, f: ImportFile) -> pa.Table:
         if f.source not in self._cache:
@@ -233,6 +236,7 @@ def export_neo4j_import(store: GraphStore, directory: Path, results: bool = True
             quarantine.mkdir(exist_ok=True)
             pacsv.write_csv(bad, quarantine / f"{f.name}.csv")
             report.quarantined[f.name] = bad.num_rows
+    _quarantine_unknown_windows(sources, directory, report)
     for space, arrays in implied.items():
         key = keys[space]
         bare = ImportFile(f"{_stem(files, space)}_implied", space, False, "implied", (key,))
@@ -248,6 +252,19 @@ def export_neo4j_import(store: GraphStore, directory: Path, results: bool = True
         "files": [{"name": f.name, "label": f.label, "edge": f.is_edge, "header": f.header} for f in files],
     }, indent=1) + "\n")
     return report
+
+
+def _quarantine_unknown_windows(sources: _Sources, directory: Path, report: ExportReport) -> None:
+    """Lockstep windows of a kind with no node label would fall between the per-kind files: say so."""
+    rows = sources.cached("co_window")
+    if rows is None:
+        return
+    unknown = rows.filter(pc.invert(pc.is_in(rows["kind"], value_set=pa.array(list(CO_WINDOW_KINDS)))))
+    if unknown.num_rows:
+        reason = pc.binary_join_element_wise("kind ", unknown["kind"], " has no node label in the graph", "")
+        (directory / "_quarantine").mkdir(exist_ok=True)
+        pacsv.write_csv(unknown.append_column("reason", reason), directory / "_quarantine" / "co_window.csv")
+        report.quarantined["co_window"] = unknown.num_rows
 
 
 def _stem(files: list[ImportFile], label: str) -> str:

@@ -122,7 +122,7 @@ def _graph_files() -> list[ImportFile]:
     return files
 
 
-CO_WINDOW_KINDS: dict[str, str] = {"ip": "IP", "prompt": "PromptFingerprint"}
+CO_WINDOW_KINDS: dict[str, str] = {"ip": "IP", "prompt": "PromptFingerprint", "prompt_family": "PromptFamily"}
 
 # Detection results, as save_detection_run/save_rings/save_members/save_changes.cypher write them.
 RESULT_FILES: tuple[ImportFile, ...] = (
