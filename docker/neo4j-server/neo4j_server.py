@@ -151,6 +151,30 @@ def _admin(home: Path, state: Path, heap: str, *args: str) -> None:
         raise ServerError(f"neo4j-admin {' '.join(args[:2])} failed: {done.stdout}{done.stderr}")
 
 
+def admin(state_dir: str | Path, *args: str, home: Path = DEFAULT_HOME, heap: str = "1g",
+          cwd: str | Path | None = None) -> str:
+    """Run the assembly's own neo4j-admin for the instance in `state_dir`; its output, or ServerError.
+
+    The instance need not have started yet: its conf is written if it has none, so that
+    `database import full` can build a fresh database in its data directory before the first
+    start (`start` rewrites the conf with its ports). `cwd`: where relative file names resolve.
+    """
+    state = Path(state_dir).resolve()
+    home = assemble(home)
+    for sub in ("conf", "data", "logs", "run", "import"):
+        (state / sub).mkdir(parents=True, exist_ok=True)
+    conf = state / "conf" / "neo4j.conf"
+    if not conf.is_file():
+        conf.write_text(_config(home, state, free_port(), free_port(), "128m"))
+    env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(state / "conf"))
+    done = subprocess.run(_java_cmd(home, state, heap, "org.neo4j.cli.AdminTool", *args),
+                          env=env, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ServerError(f"neo4j-admin {' '.join(args[:3])} failed ({done.returncode}): "
+                          f"{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return done.stdout
+
+
 def start(state_dir: str | Path, *, home: Path = DEFAULT_HOME, bolt_port: int = 0, http_port: int = 0,
           heap: str = "768m", page_cache: str = "128m", password: str | None = None,
           timeout_s: float = START_TIMEOUT_S) -> ServerInfo:
@@ -188,9 +212,10 @@ def _saved_password(state: Path) -> str | None:
     return json.loads(saved.read_text())["password"] if saved.is_file() else None
 
 
-def query(info: ServerInfo, statement: str, timeout_s: float = 10.0) -> list[list[object]]:
-    """One Cypher statement over the HTTP transaction endpoint; the rows, or ServerError."""
-    body = json.dumps({"statements": [{"statement": statement}]}).encode()
+def query(info: ServerInfo, statement: str, timeout_s: float = 10.0,
+          parameters: dict[str, object] | None = None) -> list[list[object]]:
+    """One Cypher statement (values as `parameters`) over the HTTP transaction endpoint; the rows, or ServerError."""
+    body = json.dumps({"statements": [{"statement": statement, "parameters": parameters or {}}]}).encode()
     token = base64.b64encode(f"{info.user}:{info.password}".encode()).decode()
     req = urllib.request.Request(
         f"http://127.0.0.1:{info.http_port}/db/neo4j/tx/commit", data=body, method="POST",

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from linkage.store.models import DetectionResult, GraphStats, IngestedFile, Ring, RingChange, DetectionRun
+from linkage.store.models import DetectionResult, GraphStats, IngestedFile, Ring, RingChange, DetectionRun, RingMember
 
 # A batch table: in memory, or an Arrow dataset (the ingest streams its aggregates
 # through parquet files so that neither it nor the store holds them all at once).
@@ -120,6 +120,13 @@ class GraphStore(ABC):
 
     @abstractmethod
     def rings_of_account(self, account_id: str) -> list[Ring]: ...
+
+    def memberships(self) -> list[RingMember]:
+        """Every account's MEMBER_OF link with its score and since (for exports).
+
+        Not abstract so that an engine without it still opens; the export then says
+        its memberships carry no score."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list scored memberships")
 
     @abstractmethod
     def detection_runs(self) -> list[DetectionRun]: ...

@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 
 from linkage.store.base import GraphStore, StoreBusy, Table
 from linkage.store.models import (
-    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
+    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
 from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, TABLES, Merge, TableSpec
 
@@ -152,18 +152,19 @@ class EmbeddedStore(GraphStore):
             return self.con.sql(sql).to_arrow_table()
 
     def stats(self) -> GraphStats:
+        # fetchall, not fetchone: DuckDB 2 refuses a later con.sql() while a result is unfinished.
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
         for spec in GRAPH_TABLES:
             if spec.name == "ingested_file":
                 continue
-            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchall()[0][0]
             (edges if spec.is_edge else nodes)[spec.label] = int(n)
         nodes["EmailDomain"] = int(self.con.execute(
-            "SELECT count(DISTINCT email_domain) FROM account").fetchone()[0])
-        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchone()[0])
-        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchone()[0])
-        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchone()[0])
+            "SELECT count(DISTINCT email_domain) FROM account").fetchall()[0][0])
+        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchall()[0][0])
+        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchall()[0][0])
+        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchall()[0][0])
         return GraphStats(nodes=nodes, edges=edges)
 
     # ---- detection side ----------------------------------------------------
@@ -272,6 +273,11 @@ class EmbeddedStore(GraphStore):
     def rings_of_account(self, account_id: str) -> list[Ring]:
         return self._ring_rows(
             "ring_id IN (SELECT ring_id FROM member_of WHERE account_id = ?)", [account_id], True)
+
+    def memberships(self) -> list[RingMember]:
+        rows = self.con.execute(
+            "SELECT account_id, ring_id, score, since FROM member_of ORDER BY ring_id, account_id").fetchall()
+        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
 
     def detection_runs(self) -> list[DetectionRun]:
         rows = self.con.execute(
