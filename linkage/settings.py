@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     consolidate_outside_share: float = Field(
         default=0.01, description="...or at most this share of its in-ring users, whichever is larger")
 
+    # ---- analyst decisions (issue #12; see linkage/detect/decisions.py) ----
+    dismissed_score_margin: float = Field(
+        default=0.05, description="A dismissed ring is raised again when its score rises by more than this")
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit (non-None) overrides from flags on top."""
