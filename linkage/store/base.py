@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from linkage.store.models import DetectionResult, GraphStats, IngestedFile, Ring, RingChange, DetectionRun
-from linkage.store.models import AllowlistEntry, RingDecision
+from linkage.store.models import AllowlistEntry, RingDecision, RingMember
 
 # A batch table: in memory, or an Arrow dataset (the ingest streams its aggregates
 # through parquet files so that neither it nor the store holds them all at once).
@@ -153,3 +153,14 @@ class GraphStore(ABC):
     @abstractmethod
     def allowlisted_artifacts(self) -> list[AllowlistEntry]:
         """The artifacts currently allowlisted through the store (not the LINKAGE_ALLOWLIST file)."""
+
+    # ---- reads for the API, appended for issue #12 (engines may override) ---------
+    def ring_members(self) -> list[RingMember]:
+        """Every current membership: account, ring, score, since.
+
+        Built here from `rings()` and `detection_runs()` so that every engine has it;
+        an engine overrides it with one query."""
+        started = {r.run_id: r.started_at for r in self.detection_runs()}
+        epoch = datetime.fromtimestamp(0).astimezone()
+        return [RingMember(account_id=a, ring_id=r.ring_id, score=r.score, since=started.get(r.updated_run, epoch))
+                for r in self.rings(include_dissolved=False, with_members=True) for a in r.members]

@@ -14,7 +14,7 @@ from linkage.store.embedded_decisions import EmbeddedDecisions
 from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
 )
-from linkage.store.models import AllowlistEntry, RingDecision
+from linkage.store.models import AllowlistEntry, RingDecision, RingMember
 from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, TABLES, Merge, TableSpec
 
 RESULT_DDL = """
@@ -321,6 +321,11 @@ class EmbeddedStore(GraphStore):
             params.append(run_id)
         return [RingChange(run_id=r[0], ring_id=r[1], change=r[2], detail=json.loads(r[3]))
                 for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
+
+    def ring_members(self) -> list[RingMember]:
+        rows = self.con.execute("SELECT account_id, ring_id, score, since FROM member_of"
+                                " ORDER BY ring_id, account_id").fetchall()
+        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
 
     # ---- detection side, appended for issue #3 --------------------------------
     def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
