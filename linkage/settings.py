@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     api_max_aliases: int = Field(default=30, description="Most aliases in one GraphQL document")
     api_max_tokens: int = Field(default=2000, description="Most tokens in one GraphQL document")
     api_max_page: int = Field(default=500, description="Largest `first` of any list or connection")
+    api_path_min_specificity: float = Field(
+        default=0.25, description="Evidence paths walk only artifacts at least this specific (and no hubs)")
+    api_path_max_accounts: int = Field(
+        default=1000, description="Evidence paths never pass through an artifact more accounts than this use")
     api_reload_seconds: float = Field(
         default=10.0, description="How often the server looks for a newer detection run to load")
     api_decisions_ttl_seconds: float = Field(

@@ -15,3 +15,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         raise pytest.UsageError(
             f"only {len(session.items)} tests collected (expected at least {MIN_EXPECTED_TESTS}): "
             "is a test module failing to import?")
+
+
+# ---- the GraphQL API's store (issue #12): built once per session, read-only for tests --------
+@pytest.fixture(scope="session")
+def api_store(tmp_path_factory: pytest.TempPathFactory):
+    from api_support import build_store
+
+    return build_store(tmp_path_factory.mktemp("api"))

@@ -4,9 +4,12 @@ A hop is account → artifact → account. The search grows whichever side's fro
 is smaller, one full level at a time, and stops at the first level where the two
 sides meet (then every meeting account on a shortest path is known). It walks only
 artifacts that detection would let link two accounts and that are no hub
-(`GraphIndex.walkable`), plus whatever is allowlisted at query time is skipped: a
-path through an IP shared by thousands of accounts explains nothing, and hubs are
-what makes an unguided search touch the whole graph.
+(`GraphIndex.walkable`), at least `api_path_min_specificity` specific and used by
+at most `api_path_max_accounts` accounts; whatever is allowlisted at query time is
+skipped too. A path through an IP shared by thousands of accounts explains nothing,
+and such artifacts are what makes an unguided search touch the whole graph (at full
+scale, dropping the 222 artifacts used by 1,000–5,240 accounts takes the slowest
+search from 123 ms to 15 ms).
 
 Paths are then enumerated back from the meeting accounts toward both ends, most
 specific artifacts first, within a budget, and ranked by strength (their weakest
@@ -50,9 +53,11 @@ def gather(ptr: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
 class PathFinder:
     """Shortest evidence paths between two accounts on one GraphIndex."""
 
-    def __init__(self, graph: GraphIndex):
+    def __init__(self, graph: GraphIndex, min_specificity: float = 0.0, max_accounts: int | None = None):
         self.g = graph
-        self.base_walk = graph.walkable()
+        self.base_walk = graph.walkable() & (graph.spec >= min_specificity)
+        if max_accounts:
+            self.base_walk &= graph.df <= max_accounts
 
     def _expand(self, frontier: np.ndarray, walk: np.ndarray, art_seen: np.ndarray,
                 dist: np.ndarray, level: int) -> np.ndarray:
@@ -115,16 +120,24 @@ class PathFinder:
             yield ()
             return
         produced = 0
-        arts = self.g.link_artifact[self.g.links_of(node)]
+        prev, via = self._predecessors(node, d, dist, walk)
+        for p, art in zip(prev.tolist(), via.tolist()):
+            for chain in self._back(p, dist, walk, budget - produced):
+                yield chain + (Hop(p, art, node),)
+                produced += 1
+                if produced >= budget:
+                    return
+
+    def _predecessors(self, node: int, d: int, dist: np.ndarray, walk: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """(account, artifact) one level closer to the origin, most specific artifact first."""
+        arts = self.g.link_artifact[self.g.links_of(node)].astype(np.int64)
         arts = arts[walk[arts]]
-        for art in arts[np.argsort(-self.g.spec[arts], kind="stable")]:
-            users = self.g.users_of(int(art))
-            for prev in users[dist[users] == d - 1]:
-                for chain in self._back(int(prev), dist, walk, budget - produced):
-                    yield chain + (Hop(int(prev), int(art), node),)
-                    produced += 1
-                    if produced >= budget:
-                        return
+        arts = arts[np.argsort(-self.g.spec[arts], kind="stable")]
+        users = gather(self.g.art_ptr, self.g.art_users, arts)
+        via = np.repeat(arts, self.g.art_ptr[arts + 1] - self.g.art_ptr[arts])
+        closer = dist[users] == d - 1
+        return users[closer], via[closer]
 
     def linked(self, account: int, blocked: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

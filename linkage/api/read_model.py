@@ -102,5 +102,6 @@ def load_read_model(store: GraphStore, settings: Settings) -> ReadModel:
     active = sorted((r for r in rings.values() if r.ring.status == "active"),
                     key=lambda r: (-r.ring.score, -r.ring.size, r.ring.ring_id))
     return ReadModel(run=runs[-1] if runs else None, runs=runs, rings=rings,
-                     active=[r.ring.ring_id for r in active], graph=graph, finder=PathFinder(graph),
+                     active=[r.ring.ring_id for r in active], graph=graph, finder=PathFinder(graph, settings.api_path_min_specificity,
+                                                       settings.api_path_max_accounts),
                      memberships=memberships)
