@@ -125,12 +125,23 @@ def test_decisions_change_the_next_detection_run(store):
 
 def test_dataloaders_batch_a_page_into_a_fixed_number_of_backend_calls(store):
     with client_for(store) as client:
+        rings = rings_by_size(client)
         data(client, """{ rings(first: 3) { edges { node { status decisions { status } history { change }
             members(first: 40) { edges { node { account { id createdAt } } } } } } } }""")
+        ids = [e["node"]["account"]["id"] for r in rings for e in r["members"]["edges"][:5]]
+        looked_up = data(client, "{ " + " ".join(f'a{i}: account(id: "{a}") {{ id rings {{ ring {{ status }} }} }}'
+                                                 for i, a in enumerate(ids)) + " }")
+        assert [looked_up[f"a{i}"]["id"] for i in range(len(ids))] == ids
         metrics = client.get("/metrics").text
-    calls = float(re.search(r'linkage_api_backend_calls_sum\{operation="query:rings"\} (\S+)', metrics).group(1))
-    # 3 rings x (status + decisions + history) and up to 120 accounts: one decisions read, one account batch
-    assert calls == 2
+
+    def calls(op: str) -> float:
+        return float(re.search(rf'linkage_api_backend_calls_sum\{{operation="{op}"\}} (\S+)', metrics).group(1))
+
+    # 3 rings x (status + decisions + history) and 120 members: one read of the decisions; members
+    # come with their account codes, so their accounts need no lookup at all
+    assert calls("query:rings") == 1
+    # 15 account(id:) lookups by id: one batch of accounts, one read of the decisions for their rings' status
+    assert len(ids) == 15 and calls("query:account") == 2
 
 
 def test_the_server_keeps_serving_while_a_writer_holds_the_store(store):

@@ -171,14 +171,13 @@ class AccountRing:
 
 @strawberry.type(description="A member of a ring.")
 class RingMember:
-    account_id: strawberry.Private[str]
+    row: strawberry.Private[AccountRow]  # the model already knows its code: no lookup at all
     score: float = strawberry.field(description="The membership's score.")
     since: datetime = strawberry.field(description="Since when (the run that found it so).")
 
     @strawberry.field(description="The member account.")
-    async def account(self, info: Ctx) -> AccountType:
-        row = await info.context.accounts.load(self.account_id)
-        return AccountType(row=row or AccountRow(-1, self.account_id))
+    def account(self) -> AccountType:
+        return AccountType(row=self.row)
 
 
 @strawberry.type(description="An edge of a ring's member list.")
@@ -242,8 +241,8 @@ class RingType:
         stop = min(start + n, len(ids))
         e = self.entry
         edges = [RingMemberEdge(cursor=encode_cursor("members", [str(ids[i])]),
-                                node=RingMember(account_id=str(ids[i]), score=float(e.member_score[i]),
-                                                since=e.member_since[i]))
+                                node=RingMember(row=AccountRow(int(e.members[i]), str(ids[i])),
+                                                score=float(e.member_score[i]), since=e.member_since[i]))
                  for i in range(start, stop)]
         return RingMemberConnection(edges=edges, total_count=len(ids), page_info=PageInfo(
             has_next_page=stop < len(ids), end_cursor=edges[-1].cursor if edges else None))
