@@ -11,8 +11,9 @@ drawn (seeded) from the store before the server starts:
 - account: ring members and ordinary accounts alike, with artifacts, rings, linked accounts;
 - evidencePath (ring): two random members of the largest ring;
 - evidencePath (unrelated): two random accounts that are in no ring.
-Prints, per query kind: requests, throughput, p50/p99/max latency and errors (HTTP status
-other than 200, or any GraphQL error), the model's load time and the server's RSS.
+Prints, per query kind: requests, throughput, p50/p99/max latency, errors (HTTP status
+other than 200, or any GraphQL error) and the server's CPU time per request (which does
+not depend on what else the machine runs), the model's load time and the server's RSS.
 """
 
 from __future__ import annotations
@@ -132,13 +133,18 @@ def main() -> None:
         rss = psutil.Process(server.pid).memory_info().rss / 2**30
         print(f"store {args.store}: largest ring {largest['id']} ({largest['size']:,} members); "
               f"server ready in {load_s:.1f} s, RSS {rss:.2f} GiB; {args.clients} clients x {args.seconds:.0f} s per kind")
-        print(f"| query | requests | req/s | p50 ms | p99 ms | max ms | errors | non-empty answers |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(f"load average at start {os.getloadavg()[0]:.1f} (2 cores here; the other jobs' share is not ours)")
+        print("| query | requests | req/s | p50 ms | p99 ms | max ms | errors | non-empty answers | server CPU ms/request |")
+        print("|---|---|---|---|---|---|---|---|---|")
         queries = {"ring": RING, "account": ACCOUNT, "evidencePath (ring)": PATH, "evidencePath (unrelated)": PATH}
         for kind, query in queries.items():
+            cpu = psutil.Process(server.pid).cpu_times()
             r = asyncio.run(run_kind(f"{base}/graphql", query, inputs[kind], args.clients, args.seconds))
+            after = psutil.Process(server.pid).cpu_times()
+            # CPU time the server spent per request: what the answer costs, whatever else runs on the machine
+            cpu_ms = ((after.user + after.system) - (cpu.user + cpu.system)) * 1000 / max(r["requests"], 1)
             print(f"| {kind} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} "
-                  f"| {r['errors']} | {r['non_empty']:,} |", flush=True)
+                  f"| {r['errors']} | {r['non_empty']:,} | {cpu_ms:.1f} |", flush=True)
         metrics = httpx.get(f"{base}/metrics").text
         for op in ("query:ring", "query:account", "query:evidencePath"):
             s = re.search(rf'linkage_api_backend_calls_sum{{operation="{op}"}} (\S+)', metrics)

@@ -12,7 +12,8 @@ half-written run.
 
 Decisions are read through a store opened lazily (the embedded engine keeps them in
 a small file of their own, see `store/embedded_decisions.py`) and cached for a
-couple of seconds; this process's own mutations refresh the cache at once.
+couple of seconds, refreshed in the background; this process's own mutations
+invalidate the cache at once.
 """
 
 from __future__ import annotations
@@ -50,32 +51,59 @@ class Decisions:
 
 
 class DecisionCache:
-    """Decisions read through the store at most every `ttl` seconds (and after own writes)."""
+    """Decisions read through the store, kept for `ttl` seconds.
+
+    A stale copy is still served while one background read refreshes it, so no request
+    waits for the store (stale-while-revalidate); this process's own writes invalidate
+    the copy, and the next request reads it afresh (an analyst sees their own decision).
+    """
 
     def __init__(self, store: GraphStore, ttl: float):
         self.store, self.ttl = store, ttl
         self._lock = threading.Lock()
         self._snapshot: Decisions | None = None
         self._version = 0
-        self.reads = 0  # store reads so far: what the per-request backend-call count measures
+        self._refreshing = False
+        self.reads = 0  # store reads so far
 
     def invalidate(self) -> None:
         with self._lock:
             self._snapshot = None
 
+    def _read(self) -> Decisions:
+        by_ring: dict[str, list[RingDecision]] = {}
+        for d in self.store.ring_decisions():
+            by_ring.setdefault(d.ring_id, []).append(d)
+        allow = {(e.kind, e.key): e for e in self.store.allowlisted_artifacts()}
+        with self._lock:
+            self.reads += 1
+            self._version += 1
+            return Decisions(by_ring, allow, self._version)
+
+    def _refresh_in_background(self) -> None:
+        try:
+            fresh = self._read()
+            with self._lock:
+                if self._snapshot is not None:  # an invalidation meanwhile wins: next request reads
+                    self._snapshot = fresh
+        except Exception:  # keep the stale copy; the next request past the ttl tries again
+            log.warning("decisions not refreshed", exc_info=True, extra={"event": "decisions_refresh_failed"})
+        finally:
+            with self._lock:
+                self._refreshing = False
+
     def snapshot(self) -> Decisions:
         with self._lock:
             snap = self._snapshot
-            if snap is not None and time.monotonic() - snap.read_at < self.ttl:
+            if snap is not None:
+                if time.monotonic() - snap.read_at >= self.ttl and not self._refreshing:
+                    self._refreshing = True
+                    threading.Thread(target=self._refresh_in_background, daemon=True).start()
                 return snap
-            by_ring: dict[str, list[RingDecision]] = {}
-            for d in self.store.ring_decisions():
-                by_ring.setdefault(d.ring_id, []).append(d)
-            allow = {(e.kind, e.key): e for e in self.store.allowlisted_artifacts()}
-            self.reads += 1
-            self._version += 1
-            self._snapshot = Decisions(by_ring, allow, self._version)
-            return self._snapshot
+        fresh = self._read()
+        with self._lock:
+            self._snapshot = fresh
+        return fresh
 
 
 def _file_signature(url: str) -> tuple[object, ...] | None:
