@@ -37,7 +37,6 @@ class RequestContext(BaseContext):
         self.principal, self.request_id, self.settings, self.holder = principal, request_id, settings, holder
         self.model_or_none: ReadModel | None = holder.model
         self.backend_calls = 0
-        self.operation = "unknown"
         self._decisions: Decisions | None = None
         self.accounts: DataLoader[str, AccountRow | None] = DataLoader(self._load_accounts)
         self.ring_decisions: DataLoader[str, list[RingDecision]] = DataLoader(self._load_decisions)

@@ -65,13 +65,6 @@ class GraphIndex:
     def n_accounts(self) -> int:
         return len(self.account_ids)
 
-    def account_code(self, account_id: str) -> int | None:
-        i = int(np.searchsorted(self.account_ids, account_id))
-        return i if i < len(self.account_ids) and self.account_ids[i] == account_id else None
-
-    def account_codes(self, account_ids: list[str]) -> list[int | None]:
-        return [self.account_code(a) for a in account_ids]
-
     def artifact_code(self, kind: str, value: str) -> int | None:
         k = KINDS.index(kind)
         lo, hi = int(self.kind_start[k]), int(self.kind_start[k + 1])

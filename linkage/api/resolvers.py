@@ -112,7 +112,7 @@ class Query:
         if not 1 <= first <= 50:
             raise BadUserInput(f"`first` must be between 1 and 50 (got {first})", argument="first")
         ctx = info.context
-        a, b = await ctx.accounts.load(str(from_)), await ctx.accounts.load(str(to))
+        a, b = await asyncio.gather(ctx.accounts.load(str(from_)), ctx.accounts.load(str(to)))  # one batch
         if a is None or b is None:
             return []
         model = ctx.model

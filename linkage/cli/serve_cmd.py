@@ -19,19 +19,22 @@ def serve(
 ) -> None:
     """Serve rings, evidence paths and analyst decisions as GraphQL at /graphql (GraphiQL in a browser),
     with /healthz and Prometheus /metrics. Keys from LINKAGE_API_KEYS (name:key:role, roles reader, analyst)."""
-    try:
+    try:  # the API's packages are an extra: say so rather than fail with a traceback
+        import fastapi  # noqa: F401
+        import strawberry  # noqa: F401
         import uvicorn
-
-        from linkage.api.app import create_app
-        from linkage.api.auth import ApiKeyError
-    except ImportError as exc:  # the API's packages are an extra
-        console.print(f"[red]the API needs its packages: pip install 'linkage[api]' ({exc.name} is missing)[/]")
+    except ImportError as exc:
+        console.print(f"the API needs its packages: pip install 'linkage\\[api]' ({exc.name} is missing)",
+                      style="red")
         raise typer.Exit(2) from None
+    from linkage.api.app import create_app
+    from linkage.api.auth import ApiKeyError
+
     settings = settings_from(store)
     try:
         application = create_app(settings)
     except ApiKeyError as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from None
     console.print(f"Linkage API on http://{host}:{port}/graphql (store {settings.store}); "
                   "the model loads in the background, /healthz says when it is ready")
