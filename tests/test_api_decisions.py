@@ -128,7 +128,7 @@ def test_dataloaders_batch_a_page_into_a_fixed_number_of_backend_calls(store):
         rings = rings_by_size(client)
         data(client, """{ rings(first: 3) { edges { node { status decisions { status } history { change }
             members(first: 40) { edges { node { account { id createdAt } } } } } } } }""")
-        ids = [e["node"]["account"]["id"] for r in rings for e in r["members"]["edges"][:5]]
+        ids = [e["node"]["account"]["id"] for r in rings[:3] for e in r["members"]["edges"][:5]]
         looked_up = data(client, "{ " + " ".join(f'a{i}: account(id: "{a}") {{ id rings {{ ring {{ status }} }} }}'
                                                  for i, a in enumerate(ids)) + " }")
         assert [looked_up[f"a{i}"]["id"] for i in range(len(ids))] == ids
@@ -158,7 +158,7 @@ def test_the_server_keeps_serving_while_a_writer_holds_the_store(store):
         try:
             assert writer.stdout.readline().strip() == "saved"  # a new run is committed, the store still held
             assert holder.refresh() is False
-            assert "lock" in holder.last_error.lower()
+            assert "busy" in holder.last_error.lower() or "lock" in holder.last_error.lower()
             health = client.get("/healthz").json()
             assert health["run_id"] == old_run and health["store_busy"]
             assert data(client, "{ detectionRuns(first: 1) { id } }")["detectionRuns"][0]["id"] == old_run

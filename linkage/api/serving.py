@@ -30,7 +30,7 @@ import numpy as np
 
 from linkage.api.read_model import ReadModel, load_read_model
 from linkage.settings import Settings
-from linkage.store.base import GraphStore
+from linkage.store.base import GraphStore, StoreBusy
 from linkage.store.models import AllowlistEntry, RingDecision
 
 log = logging.getLogger("linkage.api.serving")
@@ -121,6 +121,9 @@ def _file_signature(url: str) -> tuple[object, ...] | None:
 
 
 def is_lock_error(exc: BaseException) -> bool:
+    """A writer holds the store (the embedded engine's StoreBusy, or DuckDB's own lock error)."""
+    if isinstance(exc, StoreBusy):
+        return True
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text or "lock on file" in text)
 
