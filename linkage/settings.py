@@ -120,6 +120,26 @@ class Settings(BaseSettings):
     neo4j_batch_size: int = Field(
         default=5000, description="Rows per UNWIND batch (one transaction each) when ingesting into Neo4j")
 
+    # ---- analyst decisions (issue #12; see linkage/detect/decisions.py) ----
+    dismissed_score_margin: float = Field(
+        default=0.05, description="A dismissed ring is raised again when its score rises by more than this")
+
+    # ---- GraphQL API (issue #12; see linkage/api/) ----
+    api_keys: str = Field(
+        default="", description="API keys, 'name:key:role' entries separated by commas; roles reader, analyst")
+    api_max_depth: int = Field(default=10, description="Deepest GraphQL selection accepted")
+    api_max_aliases: int = Field(default=30, description="Most aliases in one GraphQL document")
+    api_max_tokens: int = Field(default=2000, description="Most tokens in one GraphQL document")
+    api_max_page: int = Field(default=500, description="Largest `first` of any list or connection")
+    api_path_min_specificity: float = Field(
+        default=0.25, description="Evidence paths walk only artifacts at least this specific (and no hubs)")
+    api_path_max_accounts: int = Field(
+        default=1000, description="Evidence paths never pass through an artifact more accounts than this use")
+    api_reload_seconds: float = Field(
+        default=10.0, description="How often the server looks for a newer detection run to load")
+    api_decisions_ttl_seconds: float = Field(
+        default=2.0, description="How long the server trusts its copy of the decisions before re-reading")
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit (non-None) overrides from flags on top."""

@@ -26,3 +26,11 @@ def clean_linkage_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in [n for n in os.environ if n.startswith("LINKAGE_")]:
         monkeypatch.delenv(name)
+
+
+# ---- the GraphQL API's store (issue #12): built once per session, read-only for tests --------
+@pytest.fixture(scope="session")
+def api_store(tmp_path_factory: pytest.TempPathFactory):
+    from api_support import build_store
+
+    return build_store(tmp_path_factory.mktemp("api"))

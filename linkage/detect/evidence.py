@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 from scipy.sparse import csr_matrix
 
+from linkage.detect.decisions import store_allowlist
 from linkage.detect.inputs import KINDS, Links, load_links, read_allowlist
 from linkage.detect.specificity import specificity
 from linkage.settings import Settings, load_settings
@@ -113,5 +114,5 @@ def evidence_paths(store: GraphStore, a: str, b: str, max_hops: int = 4,
     native = store.native_evidence_paths(a, b, max_hops, settings, limit)  # Neo4j: Cypher shortest paths
     if native is not None:
         return native
-    links = load_links(store, read_allowlist(settings.allowlist))
+    links = load_links(store, read_allowlist(settings.allowlist) | store_allowlist(store))
     return EvidenceGraph(links, settings).paths(a, b, max_hops=max_hops, limit=limit)
