@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         default=2, description="An artifact is exclusive to rings when at most this many outside accounts use it")
     consolidate_outside_share: float = Field(
         default=0.01, description="...or at most this share of its in-ring users, whichever is larger")
+    # ---- the nightly job (issue #9; see linkage/nightly/) ----
+    nightly_lock: Path | None = Field(
+        default=None, description="Lock file of the nightly job; default: beside the DuckDB store "
+        "(<store>.nightly.lock), else <input>/.linkage-nightly.lock")
+    report_dir: Path | None = Field(
+        default=None, description="Where the nightly job writes its reports; default: <input>/_reports")
 
 
 def load_settings(**overrides: object) -> Settings:

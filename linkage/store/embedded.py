@@ -12,7 +12,7 @@ from linkage.store.base import GraphStore, Table
 from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
 )
-from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, TABLES, Merge, TableSpec
+from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
 
 RESULT_DDL = """
 CREATE TABLE IF NOT EXISTS detection_run (
@@ -90,7 +90,7 @@ class EmbeddedStore(GraphStore):
             self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET TimeZone = 'UTC'")
         with self.timed("create schema"):
-            for spec in GRAPH_TABLES:
+            for spec in GRAPH_TABLES + NIGHTLY_TABLES:
                 self.con.execute(_ddl(spec))
             self.con.execute(RESULT_DDL)
 

@@ -1,0 +1,59 @@
+"""Test-only crash points: `LINKAGE_TEST_CRASH_AT=<stage>` makes the process die there, for real.
+
+The tests kill a real `linkage nightly` process at a chosen point and start it again,
+to prove that nothing is lost or counted twice. `os._exit` skips every cleanup (no
+rollback, no lock release, no flush): the same as SIGKILL from the job's point of view.
+
+Stages: `before-merge` and `merge` (inside ingest, see `linkage.ingest.pipeline`),
+`after-partition` (one partition committed, more pending), `after-ingest` (every
+partition committed, before detection), `write-back` (inside detection's save
+transaction, after the rings are written, before COMMIT), `after-detect` (detection
+committed, report not yet written).
+"""
+
+from __future__ import annotations
+
+import os
+
+from linkage.ingest.pipeline import CRASH_ENV
+from linkage.store.base import GraphStore
+
+CRASH_EXIT = 17
+
+
+def crash_if(stage: str) -> None:
+    if os.environ.get(CRASH_ENV) == stage:
+        os._exit(CRASH_EXIT)
+
+
+class _CrashAfterStatement:
+    """Wraps a DuckDB connection; dies right after a statement starting with `prefix` ran."""
+
+    def __init__(self, con: object, prefix: str):
+        self._con, self._prefix = con, prefix
+
+    def _check(self, sql: object) -> None:
+        if isinstance(sql, str) and sql.lstrip().startswith(self._prefix):
+            os._exit(CRASH_EXIT)
+
+    def execute(self, sql: object, *args: object, **kw: object) -> object:
+        result = self._con.execute(sql, *args, **kw)
+        self._check(sql)
+        return result
+
+    def executemany(self, sql: object, *args: object, **kw: object) -> object:
+        result = self._con.executemany(sql, *args, **kw)
+        self._check(sql)
+        return result
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._con, name)
+
+
+def arm_write_back(store: GraphStore) -> None:
+    """With stage `write-back`: die inside save_detection's transaction, once the rings are in."""
+    if os.environ.get(CRASH_ENV) != "write-back":
+        return
+    if not hasattr(store, "con"):
+        raise RuntimeError("the write-back crash point exists for the embedded engine only")
+    store.con = _CrashAfterStatement(store.con, "INSERT INTO ring ")  # type: ignore[attr-defined]
