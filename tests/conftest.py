@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from nightly_support import clean_nights  # noqa: F401  (session fixture of the nightly tests)
+
 # A suite that silently collects nothing must not pass: CI fails below this count.
 MIN_EXPECTED_TESTS = 20
 

@@ -36,19 +36,32 @@ def nightly(
     Logs are JSON lines on stderr; the Markdown summary goes to stdout. Exit codes: 0 done,
     3 done with quarantined rows, 4 nothing new, 5 lock held by another run, 1 failed, 2 bad usage.
     """
+    from linkage.nightly.logs import json_logging
+    from linkage.nightly.report import to_markdown
+
+    with json_logging(verbose):
+        outcome = _run_logged(input, date, store, report_dir, lock)
+    if outcome.report is not None:
+        sys.stdout.write(to_markdown(outcome.report))
+    else:
+        console.print("nothing new: every partition has been taken", highlight=False)
+    raise typer.Exit(int(outcome.exit_code))
+
+
+def _run_logged(input: Path, date: str | None, store: str | None, report_dir: Path | None,
+                lock: Path | None):
+    """The run, with every way it can end mapped to an exit code and one clear line."""
     from linkage.ingest.readers import UnreadableInput
     from linkage.nightly import ExitCode, run_nightly
     from linkage.nightly.lock import LockHeld
-    from linkage.nightly.logs import configure, event
+    from linkage.nightly.logs import event
     from linkage.nightly.partitions import BadPartition, parse_day
-    from linkage.nightly.report import to_markdown
 
-    configure(verbose)
     try:
         until = parse_day(date) if date else None
         settings = load_settings(**{k: v for k, v in {"store": store, "report_dir": report_dir,
                                                       "nightly_lock": lock}.items() if v is not None})
-        outcome = run_nightly(settings, input, until)
+        return run_nightly(settings, input, until)
     except BadPartition as exc:
         event("run.bad_usage", logging.ERROR, error=str(exc))
         console.print(f"[red]error:[/red] {exc}", highlight=False)
@@ -70,11 +83,6 @@ def nightly(
         console.print(f"[red]error:[/red] nightly run failed: {type(exc).__name__}: {exc}",
                       highlight=False, soft_wrap=True)
         raise typer.Exit(ExitCode.FAILED)
-    if outcome.report is not None:
-        sys.stdout.write(to_markdown(outcome.report))
-    else:
-        console.print("nothing new: every partition has been taken", highlight=False)
-    raise typer.Exit(int(outcome.exit_code))
 
 
 class ReportFormat(str, Enum):

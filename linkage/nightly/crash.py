@@ -14,16 +14,35 @@ committed, report not yet written).
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 from linkage.ingest.pipeline import CRASH_ENV
 from linkage.store.base import GraphStore
 
 CRASH_EXIT = 17
+PAUSE_ENV = "LINKAGE_TEST_PAUSE_AT"  # with LINKAGE_TEST_PAUSE_FILE: hold at a stage while that file exists
+PAUSE_FILE_ENV = "LINKAGE_TEST_PAUSE_FILE"
+PAUSE_LIMIT_S = 120.0
 
 
 def crash_if(stage: str) -> None:
     if os.environ.get(CRASH_ENV) == stage:
         os._exit(CRASH_EXIT)
+    pause_if(stage)
+
+
+def pause_if(stage: str) -> None:
+    """Hold the run (lock and store held) at `stage` until the pause file is removed: lets a test
+    start a second run against a live one, or SIGKILL it at a known point."""
+    marker = os.environ.get(PAUSE_FILE_ENV)
+    if os.environ.get(PAUSE_ENV) != stage or not marker:
+        return
+    path = Path(marker)
+    path.write_text(str(os.getpid()))
+    deadline = time.monotonic() + PAUSE_LIMIT_S
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class _CrashAfterStatement:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 log = logging.getLogger("linkage.nightly")
@@ -25,14 +27,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure(verbose: bool = False) -> None:
-    """JSON lines for every `linkage.*` logger (INFO, or DEBUG with --verbose)."""
+@contextmanager
+def json_logging(verbose: bool = False) -> Iterator[None]:
+    """JSON lines for every `linkage.*` logger (INFO, or DEBUG with --verbose) while inside;
+    the previous logging set-up comes back afterwards (the CLI may run in-process, in tests)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger("linkage")
+    saved = (root.handlers[:], root.level, root.propagate)
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     root.propagate = False
+    try:
+        yield
+    finally:
+        handler.flush()
+        root.handlers[:], root.level, root.propagate = saved
 
 
 def event(name: str, level: int = logging.INFO, **fields: object) -> None:
