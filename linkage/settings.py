@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     report_dir: Path | None = Field(
         default=None, description="Where the nightly job writes its reports; default: <input>/_reports")
 
+    # ---- analyst decisions (issue #12; see linkage/detect/decisions.py) ----
+    dismissed_score_margin: float = Field(
+        default=0.05, description="A dismissed ring is raised again when its score rises by more than this")
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit (non-None) overrides from flags on top."""

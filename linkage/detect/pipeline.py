@@ -13,6 +13,7 @@ import xxhash
 
 from linkage.detect.communities import communities, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
+from linkage.detect.decisions import review_dismissed, store_allowlist
 from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
 from linkage.detect.ring_identity import match_rings
 from linkage.detect.scoring import TARGETED, score_communities
@@ -59,7 +60,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
         return time.perf_counter()
 
     t = time.perf_counter()
-    links = load_links(store, read_allowlist(settings.allowlist))
+    # the allowlist file and the artifacts analysts allowlisted through the API
+    links = load_links(store, read_allowlist(settings.allowlist) | store_allowlist(store))
     index = links.account_index()
     created = account_created(store, index, links.n_accounts)
     t = mark("load", t)
@@ -139,8 +141,11 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     finished = datetime.now(timezone.utc)
     run = DetectionRun(run_id=run_id, started_at=started, finished_at=finished,
                        duration_s=round(time.perf_counter() - t0, 3), params=_params(settings), counts=counts)
+    raised_again = review_dismissed(store, rings, changes, settings.dismissed_score_margin, finished)
     result = DetectionResult(run=run, rings=rings, members=members, changes=changes)
     store.save_detection(result)
+    for decision in raised_again:  # after the run is saved: a failed save raises nothing
+        store.save_ring_decision(decision)
     mark("save", t)
     return result
 

@@ -73,6 +73,6 @@ def arm_write_back(store: GraphStore) -> None:
     """With stage `write-back`: die inside save_detection's transaction, once the rings are in."""
     if os.environ.get(CRASH_ENV) != "write-back":
         return
-    if not hasattr(store, "con"):
+    if not hasattr(store, "_con"):
         raise RuntimeError("the write-back crash point exists for the embedded engine only")
-    store.con = _CrashAfterStatement(store.con, "INSERT INTO ring ")  # type: ignore[attr-defined]
+    store._con = _CrashAfterStatement(store.con, "INSERT INTO ring ")  # type: ignore[attr-defined]

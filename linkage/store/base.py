@@ -11,11 +11,13 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from linkage.store.models import DetectionResult, GraphStats, IngestedFile, Ring, RingChange, DetectionRun
+from linkage.store.models import AllowlistEntry, RingDecision
 
 # A batch table: in memory, or an Arrow dataset (the ingest streams its aggregates
 # through parquet files so that neither it nor the store holds them all at once).
@@ -127,3 +129,27 @@ class GraphStore(ABC):
         (the co_window kind is 'ip'), account_id. Singleton windows — most of the table —
         never leave the engine.
         """
+
+    # ---- analyst decisions, appended for issue #12 ------------------------------
+    # The embedded engine keeps them in a small file beside the store (see
+    # embedded_decisions.py) so they can be written while a nightly job holds the
+    # store; the Neo4j engine keeps them in the graph. Both are append-only logs.
+    @abstractmethod
+    def save_ring_decision(self, decision: RingDecision) -> None:
+        """Record a verdict on a ring (the latest one per ring is its status)."""
+
+    @abstractmethod
+    def ring_decisions(self, ring_ids: list[str] | None = None) -> list[RingDecision]:
+        """Decisions on `ring_ids` (all rings when None), oldest first."""
+
+    @abstractmethod
+    def allowlist_artifact(self, entry: AllowlistEntry) -> None:
+        """Add an artifact to the allowlist: from the next detection run it links nobody."""
+
+    @abstractmethod
+    def remove_allowlisted_artifact(self, kind: str, key: str, author: str, at: datetime) -> bool:
+        """Take an artifact off the allowlist; False when it was not on it."""
+
+    @abstractmethod
+    def allowlisted_artifacts(self) -> list[AllowlistEntry]:
+        """The artifacts currently allowlisted through the store (not the LINKAGE_ALLOWLIST file)."""

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from linkage.store.base import GraphStore, Table
+from linkage.store.embedded_decisions import EmbeddedDecisions
 from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
 )
+from linkage.store.models import AllowlistEntry, RingDecision
 from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
 
 RESULT_DDL = """
@@ -82,20 +85,63 @@ def _parquet_source(table: Table) -> str | None:
 class EmbeddedStore(GraphStore):
     """DuckDB behind the GraphStore interface."""
 
-    def __init__(self, path: str = ":memory:", memory_limit: str = "4GB", threads: int = 0):
+    def __init__(self, path: str = ":memory:", memory_limit: str = "4GB", threads: int = 0,
+                 read_only: bool = False, lazy: bool = False):
+        """`read_only` opens the file beside other readers (no schema is created);
+        `lazy` defers opening the file to the first graph operation, so that a process
+        that only records decisions (the API) never locks the graph."""
         self.url = path
-        self.con = duckdb.connect(path)
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        self.con.execute("SET TimeZone = 'UTC'")
-        with self.timed("create schema"):
-            for spec in GRAPH_TABLES + NIGHTLY_TABLES:
-                self.con.execute(_ddl(spec))
-            self.con.execute(RESULT_DDL)
+        self.read_only = read_only
+        self._memory_limit, self._threads = memory_limit, threads
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self.decisions = EmbeddedDecisions(path)
+        if not lazy:
+            self._open()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(self.url, read_only=self.read_only)
+        con.execute(f"SET memory_limit = '{self._memory_limit}'")
+        if self._threads:
+            con.execute(f"SET threads = {int(self._threads)}")
+        con.execute("SET TimeZone = 'UTC'")
+        if not self.read_only:
+            with self.timed("create schema"):
+                for spec in GRAPH_TABLES + NIGHTLY_TABLES:
+                    con.execute(_ddl(spec))
+                con.execute(RESULT_DDL)
+        self._con = con
+        return con
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self._con if self._con is not None else self._open()
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self.decisions.close()
+
+    # ---- analyst decisions (issue #12): a small file beside the store -----------
+    def save_ring_decision(self, decision: RingDecision) -> None:
+        with self.timed("save_ring_decision"):
+            self.decisions.save_ring_decision(decision)
+
+    def ring_decisions(self, ring_ids: list[str] | None = None) -> list[RingDecision]:
+        with self.timed("ring_decisions"):
+            return self.decisions.ring_decisions(ring_ids)
+
+    def allowlist_artifact(self, entry: AllowlistEntry) -> None:
+        with self.timed("allowlist_artifact"):
+            self.decisions.allowlist_artifact(entry)
+
+    def remove_allowlisted_artifact(self, kind: str, key: str, author: str, at: datetime) -> bool:
+        with self.timed("remove_allowlisted_artifact"):
+            return self.decisions.remove_allowlisted_artifact(kind, key, author, at)
+
+    def allowlisted_artifacts(self) -> list[AllowlistEntry]:
+        with self.timed("allowlisted_artifacts"):
+            return self.decisions.allowlisted_artifacts()
 
     # ---- ingest side -------------------------------------------------------
     def merge_batch(self, tables: dict[str, Table], files: list[IngestedFile]) -> None:
