@@ -8,7 +8,8 @@ Stages: `before-merge` and `merge` (inside ingest, see `linkage.ingest.pipeline`
 `after-partition` (one partition committed, more pending), `after-ingest` (every
 partition committed, before detection), `write-back` (inside detection's save
 transaction, after the rings are written, before COMMIT), `after-detect` (detection
-committed, report not yet written).
+committed, report not yet written), `raise-again` (detection saved, the decision that raises a
+dismissed ring again not yet).
 """
 
 from __future__ import annotations
@@ -76,3 +77,13 @@ def arm_write_back(store: GraphStore) -> None:
     if not hasattr(store, "_con"):
         raise RuntimeError("the write-back crash point exists for the embedded engine only")
     store._con = _CrashAfterStatement(store.con, "INSERT INTO ring ")  # type: ignore[attr-defined]
+
+
+def arm_raise_again(store: GraphStore) -> None:
+    """With stage `raise-again`: die when detection saves its first decision (after its run)."""
+    if os.environ.get(CRASH_ENV) != "raise-again":
+        return
+
+    def die(*_: object) -> None:
+        os._exit(CRASH_EXIT)
+    store.save_ring_decision = die  # type: ignore[method-assign]

@@ -64,6 +64,27 @@ def _changes(store: GraphStore, detection_run_id: str, previous: dict[str, dict]
     return out, evidence[:TOP_NEW_EVIDENCE]
 
 
+def _decisions(store: GraphStore, changes: dict[str, list[dict]]) -> dict:
+    """Analyst decisions as they stand after the run, and what the run did to them.
+
+    Detection keeps a dismissed ring dismissed until its evidence grows; then it records a
+    NEW decision and the ring's change says why (`review`, `review_note`).
+    """
+    entries = [e for kind, es in changes.items() if kind not in ("merged", "dissolved") for e in es]
+    ids = sorted({e["ring_id"] for e in entries} | {str(e["from"]) for e in changes.get("split", [])})
+    latest = {d.ring_id: d for d in store.ring_decisions(ids)} if ids else {}  # oldest first: last wins
+    for e in changes.get("split", []):
+        if e["from"] in latest:
+            e["from_status"] = latest[e["from"]].status
+    active = {e["ring_id"] for e in entries}
+    return {
+        "raised_again": [{"ring_id": e["ring_id"], "why": e.get("review_note", "")}
+                         for e in sorted(entries, key=lambda e: e["ring_id"]) if e.get("review") == "NEW"],
+        "still_dismissed": sorted(e["ring_id"] for e in entries if e.get("review") == "DISMISSED"),
+        "status": {rid: latest[rid].status for rid in sorted(active) if rid in latest},
+    }
+
+
 def build_report(store: GraphStore, run: NightlyRun, parts: list[PartitionRecord]) -> dict:
     """The report of `run` (phase `ingested` or later, detection saved as `run.detection_run_id`)."""
     detection = next((d for d in store.detection_runs() if d.run_id == run.detection_run_id), None)
@@ -86,6 +107,7 @@ def build_report(store: GraphStore, run: NightlyRun, parts: list[PartitionRecord
         "rings": {"active": sum(1 for r in store.rings(with_members=False)),
                   "counts": {k: len(v) for k, v in changes.items()}},
         "changes": changes,
+        "decisions": _decisions(store, changes) if detection else {},
         "top_new_evidence": evidence,
         "detection": counts,
         "parameters": detection.params if detection else {},
@@ -118,7 +140,10 @@ def to_markdown(report: dict) -> str:
             lines.append(f"- `{e['ring_id']}` " + _describe(kind, e))
         lines.append("")
     for e in report.get("decisions", {}).get("raised_again", []):
-        lines.append(f"- raised again: `{e['ring_id']}` (dismissed) — {e['why']}")
+        lines.append(f"- **raised again** `{e['ring_id']}` (was dismissed): {e['why']}")
+    status = report.get("decisions", {}).get("status", {})
+    if status:
+        lines.append("- analyst status: " + ", ".join(f"`{r}` {s}" for r, s in status.items()))
     if report["top_new_evidence"]:
         lines += ["## Top new evidence", "", "| ring | kind | artifact | specificity | members |",
                   "|---|---|---|---|---|"]

@@ -172,11 +172,34 @@ def _detect(store: GraphStore, settings: Settings, run: NightlyRun) -> str:
     done = [d for d in store.detection_runs() if d.started_at >= run.ingested_at]
     if done:
         event("detect.adopted", run_id=run.run_id, detection_run_id=done[0].run_id)
+        _restore_raised_again(store, done[0].run_id)
         return done[0].run_id
     from linkage.detect import detect
 
     crash.arm_write_back(store)
+    crash.arm_raise_again(store)
     result = detect(store, settings)
     event("detect.done", run_id=run.run_id, detection_run_id=result.run.run_id,
           rings=result.run.counts.get("rings"), seconds=result.run.duration_s)
     return result.run.run_id
+
+
+def _restore_raised_again(store: GraphStore, detection_run_id: str) -> None:
+    """Detection saves the decisions that raise dismissed rings again just after its run: if the
+    job died in between, the run's changes still say which rings, and why; save what is missing."""
+    from linkage.detect.decisions import DETECTOR, artifact_keys
+    from linkage.store.models import RingDecision
+
+    wanted = [c for c in store.ring_changes(detection_run_id) if c.detail.get("review") == "NEW"]
+    if not wanted:
+        return
+    latest = {d.ring_id: d for d in store.ring_decisions([c.ring_id for c in wanted])}
+    for change in wanted:
+        decision = latest.get(change.ring_id)
+        ring = store.ring(change.ring_id)
+        if ring is None or (decision is not None and decision.status != "DISMISSED"):
+            continue
+        store.save_ring_decision(RingDecision(
+            ring_id=ring.ring_id, status="NEW", note=str(change.detail.get("review_note", "")), author=DETECTOR,
+            at=state.now(), size=ring.size, score=ring.score, artifacts=artifact_keys(ring)))
+        event("decision.restored", run_id=detection_run_id, ring_id=ring.ring_id)
