@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nightly_support import clean_nights  # noqa: F401  (session fixture of the nightly tests)
+from nightly_support import clean_nights, decided_nights  # noqa: F401  (session fixtures of the nightly tests)
 
 # A suite that silently collects nothing must not pass: CI fails below this count.
 MIN_EXPECTED_TESTS = 20

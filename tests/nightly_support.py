@@ -92,3 +92,72 @@ class CleanNights:
 @pytest.fixture(scope="session")
 def clean_nights(tmp_path_factory: pytest.TempPathFactory) -> CleanNights:
     return CleanNights(tmp_path_factory.mktemp("nights"))
+
+
+def decide(db: Path, ring_id: str, status: str, note: str) -> None:
+    """An analyst's verdict on a ring, with the ring's evidence as the analyst saw it."""
+    from datetime import datetime, timezone
+
+    from linkage.detect.decisions import artifact_keys
+    from linkage.store import open_store
+    from linkage.store.models import RingDecision
+
+    with open_store(str(db)) as store:
+        ring = store.ring(ring_id)
+        store.save_ring_decision(RingDecision(
+            ring_id=ring_id, status=status, note=note, author="analyst-1", at=datetime.now(timezone.utc),
+            size=ring.size, score=ring.score, artifacts=artifact_keys(ring)))
+
+
+def copy_store(src: Path, dst: Path) -> Path:
+    """A store file with its decisions file beside it."""
+    shutil.copyfile(src, dst)
+    if Path(f"{src}.decisions.duckdb").exists():
+        shutil.copyfile(f"{src}.decisions.duckdb", f"{dst}.decisions.duckdb")
+    return dst
+
+
+class DecidedNights:
+    """Nights 1-5 with an analyst at work: the ring is dismissed after night 2 (it grows on night 3
+    and is raised again), confirmed after night 3; the head that splits off on night 4 is
+    dismissed after night 4 (its score rises with the release shift on night 5: raised again)."""
+
+    def __init__(self, root: Path):
+        from datetime import datetime, timezone
+
+        from linkage.nightly import run_nightly
+        from linkage.settings import load_settings
+        from linkage.store import open_store
+        from linkage.store.models import AllowlistEntry
+        from nightly_scenario import DAYS, write_day
+
+        self.root, self.input, self.db = root, root / "input", root / "decided.duckdb"
+        settings = load_settings(store=str(self.db), threads=1)
+        self.reports: list[dict] = []
+        self.allowed = AllowlistEntry(kind="ip", key="24.0.5.7", reason="a shared office NAT",
+                                      author="analyst-1", at=datetime.now(timezone.utc))
+        for d in range(len(DAYS)):
+            write_day(self.input, d)
+            self.reports.append(run_nightly(settings, self.input).report)
+            copy_store(self.db, self.after(d))
+            if d == 0:
+                with open_store(str(self.db)) as store:
+                    store.allowlist_artifact(self.allowed)
+            if d == 1:
+                self.ring = self.reports[1]["changes"]["new"][0]["ring_id"]
+                decide(self.db, self.ring, "DISMISSED", "looks like a reseller's test accounts")
+                copy_store(self.db, self.root / "dismissed-after-1.duckdb")
+            if d == 2:
+                decide(self.db, self.ring, "CONFIRMED", "same operator as case 4711")
+                copy_store(self.db, self.root / "confirmed-after-2.duckdb")
+            if d == 3:
+                self.split = self.reports[3]["changes"]["split"][0]["ring_id"]
+                decide(self.db, self.split, "DISMISSED", "the second head is a partner's load test")
+
+    def after(self, d: int) -> Path:
+        return self.root / f"decided-after-{d}.duckdb"
+
+
+@pytest.fixture(scope="session")
+def decided_nights(tmp_path_factory: pytest.TempPathFactory) -> DecidedNights:
+    return DecidedNights(tmp_path_factory.mktemp("decided"))
