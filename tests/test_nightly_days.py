@@ -188,3 +188,18 @@ def test_an_unreadable_partition_fails_with_exit_1_and_is_retried(tmp_path: Path
     assert fixed.exit_code == ExitCode.QUARANTINED, fixed.output  # day 2 carries two bad rows
     report = json.loads((tmp_path / "in" / "_reports" / "latest.json").read_text())
     assert [p["partition"] for p in report["partitions"]] == [DAYS[0], DAYS[1]]  # one run, resumed
+
+
+def test_readme_documents_every_exit_code_and_report_field(clean_nights: CleanNights) -> None:
+    import re
+
+    from ingest_sample import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The nightly job"):readme.index("## Sharing indicators")]
+    codes = {int(c) for c in re.findall(r"^\| (\d) \|", section, re.M)}
+    assert codes == {int(c) for c in ExitCode}
+    fields = set(re.findall(r"^\| `(\w+)` \|", section, re.M))
+    assert fields == set(clean_nights.reports[1])
+    assert re.search(r'args: \["linkage", "nightly", "--input", "[^"]+"\]', section)
+    assert re.search(r"linkage nightly --input \S+ --date", section)
