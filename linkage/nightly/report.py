@@ -16,6 +16,7 @@ from linkage.store.models import Ring
 CHANGE_KINDS = ("new", "grown", "shrunk", "merged", "split", "dissolved", "stable")
 TOP_NEW_EVIDENCE = 20
 TOP_RING_ARTIFACTS = 5
+PER_RING_KIND = 3  # top new evidence: at most this many artifacts of one kind per ring
 COMPONENT_MOVE = 0.1  # a score component that moves at least this much is named in the report
 
 
@@ -61,7 +62,15 @@ def _changes(store: GraphStore, detection_run_id: str, previous: dict[str, dict]
     for kind in out:
         out[kind].sort(key=lambda e: e["ring_id"])
     evidence.sort(key=lambda e: (-e["specificity"], -e["members"], e["ring_id"], e["kind"], e["artifact"]))
-    return out, evidence[:TOP_NEW_EVIDENCE]
+    # a few of each kind per ring: twenty exits of one pool say less than its exit, card and template
+    per: dict[tuple[str, str], int] = {}
+    varied = []
+    for e in evidence:
+        key = (e["ring_id"], e["kind"])
+        per[key] = per.get(key, 0) + 1
+        if per[key] <= PER_RING_KIND:
+            varied.append(e)
+    return out, varied[:TOP_NEW_EVIDENCE]
 
 
 def _decisions(store: GraphStore, changes: dict[str, list[dict]]) -> dict:
@@ -138,6 +147,14 @@ def to_markdown(report: dict) -> str:
         lines.append(f"## {kind.capitalize()}")
         for e in entries:
             lines.append(f"- `{e['ring_id']}` " + _describe(kind, e))
+        lines.append("")
+    moved = [(kind, e) for kind in ("grown", "shrunk", "stable", "split") for e in report["changes"].get(kind, [])
+             if e.get("components_moved")]
+    if moved:
+        lines.append("## Evidence that moved")
+        for kind, e in moved:
+            lines.append(f"- `{e['ring_id']}` ({kind}): " + ", ".join(
+                f"{k} {a:.2f} → {b:.2f}" for k, (a, b) in e["components_moved"].items()))
         lines.append("")
     for e in report.get("decisions", {}).get("raised_again", []):
         lines.append(f"- **raised again** `{e['ring_id']}` (was dismissed): {e['why']}")
