@@ -97,15 +97,22 @@ def report(
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="markdown or json")] = ReportFormat.markdown,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Print a nightly run's report again (from the store)."""
-    from linkage.cli.common import settings_from, store_from
+    """Print a nightly run's report again (from the store, opened read-only)."""
+    from linkage.cli.common import settings_from
     from linkage.nightly import state
     from linkage.nightly.report import to_markdown
     from linkage.nightly.report_files import report_json
+    from linkage.store import open_store
 
     settings = settings_from(store, verbose)
-    with store_from(settings) as st:
-        runs = [r for r in state.runs(st) if r.status == state.COMPLETE]
+    try:
+        with open_store(settings.store, memory_limit=settings.memory_limit, read_only=True) as st:
+            runs = [r for r in state.runs(st) if r.status == state.COMPLETE]
+    except Exception as exc:  # busy (a nightly run is writing) or no nightly table yet
+        console.print(f"[red]error:[/red] cannot read nightly runs from {settings.store}: {exc}\n"
+                      "while a run is writing, its reports are in the report directory (DIR/_reports)",
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     chosen = next((r for r in runs if r.run_id == run_id), None) if run_id else (runs[-1] if runs else None)
     if chosen is None or chosen.report is None:
         known = ", ".join(r.run_id for r in runs[-5:]) or "none yet"
