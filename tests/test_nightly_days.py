@@ -106,10 +106,11 @@ def test_running_again_changes_nothing_and_exits_4(clean_nights: CleanNights, tm
     db = tmp_path / "again.duckdb"
     db.write_bytes(clean_nights.after(len(DAYS) - 1).read_bytes())
     before = nightly_state(db)
-    for args in ([], ["--date", DAYS[2]]):  # the whole input again, and one day already taken
-        done = nightly_cli("--input", str(clean_nights.input), "--store", str(db), *args)
-        assert done.returncode == ExitCode.NOTHING_NEW, done.stderr
-        assert any(e["event"] == "run.nothing_new" for e in json_logs(done.stderr))
+    done = nightly_cli("--input", str(clean_nights.input), "--store", str(db))  # the whole input again
+    assert done.returncode == ExitCode.NOTHING_NEW, done.stderr
+    assert any(e["event"] == "run.nothing_new" for e in json_logs(done.stderr))
+    settings = load_settings(store=str(db), threads=1)
+    assert run_nightly(settings, clean_nights.input, until=date.fromisoformat(DAYS[2])).exit_code == 4
     assert nightly_state(db) == before
 
 
@@ -134,10 +135,15 @@ def test_report_files_and_the_report_command_agree(clean_nights: CleanNights) ->
     printed = run_cli("report", "--store", str(db), "--format", "json")
     assert printed.returncode == 0, printed.stderr
     assert json.loads(printed.stdout) == on_disk
+    from typer.testing import CliRunner
+
+    from linkage.cli import app
+
     first_id = clean_nights.reports[1]["run"]["run_id"]
-    md = run_cli("report", first_id, "--store", str(db))
-    assert md.returncode == 0 and f"# Nightly run {first_id}" in md.stdout and "## New" in md.stdout
-    assert run_cli("report", "night_nope", "--store", str(db)).returncode == 2
+    md = CliRunner().invoke(app, ["report", first_id, "--store", str(db)])
+    assert md.exit_code == 0 and f"# Nightly run {first_id}" in md.output and "## New" in md.output
+    missing = CliRunner().invoke(app, ["report", "night_nope", "--store", str(db)])
+    assert missing.exit_code == 2 and first_id in missing.output
 
 
 def test_a_late_file_in_a_day_already_taken_is_taken_next_night(tmp_path: Path) -> None:

@@ -49,21 +49,35 @@ def _assert_clean_result(clean: CleanNights, db: Path, input_dir: Path) -> None:
     assert report_content(latest) == report_content(clean.reports[NIGHT])
 
 
-@pytest.mark.parametrize("stage", ["merge", "after-ingest", "write-back", "after-detect"])
-def test_killed_run_resumes_to_the_clean_result(clean_nights: CleanNights, tmp_path: Path, stage: str) -> None:
-    input_dir, db = _night_4_setup(clean_nights, tmp_path)
+def _crash(input_dir: Path, db: Path, stage: str) -> list[str]:
     killed = nightly_cli("--input", str(input_dir), "--store", str(db), env={"LINKAGE_TEST_CRASH_AT": stage})
-    assert killed.returncode == CRASH_EXIT, killed.stderr
-    if stage in ("merge", "write-back"):  # died inside a transaction: it left nothing behind
-        state = nightly_state(db)
-        assert state["detection_runs"] == NIGHT
-        if stage == "merge":
-            assert state == clean_nights.states[NIGHT - 1]
+    assert killed.returncode == CRASH_EXIT, (stage, killed.stderr)
+    return [e["event"] for e in json_logs(killed.stderr)]
+
+
+def test_killed_at_every_point_in_turn_still_ends_at_the_clean_result(clean_nights: CleanNights,
+                                                                     tmp_path: Path) -> None:
+    """One night, killed four times in a row at four different points, each start resuming the last."""
+    input_dir, db = _night_4_setup(clean_nights, tmp_path)
+    # 1. inside the ingest transaction: nothing of the night is left, not even the run
+    assert "run.start" in _crash(input_dir, db, "merge")
+    assert nightly_state(db) == clean_nights.states[NIGHT - 1]
+    # 2. after the ingest committed, before detection: a new start (nothing to resume yet)
+    assert "run.resume" not in _crash(input_dir, db, "after-ingest")
+    assert nightly_state(db)["graph"] == clean_nights.states[NIGHT]["graph"]
+    assert nightly_state(db)["detection_runs"] == NIGHT
+    # 3. inside detection's write-back transaction: resumed, and rolled back again
+    events = _crash(input_dir, db, "write-back")
+    assert "run.resume" in events and "partition.taken" not in events
+    assert nightly_state(db)["detection_runs"] == NIGHT
+    # 4. detection committed, report not written: resumed, detects, dies before the report
+    _crash(input_dir, db, "after-detect")
+    assert nightly_state(db)["detection_runs"] == NIGHT + 1
+    # 5. the last start adopts that detection run instead of detecting twice
     resumed = nightly_cli("--input", str(input_dir), "--store", str(db))
     assert resumed.returncode == ExitCode.OK, resumed.stderr
     events = [e["event"] for e in json_logs(resumed.stderr)]
-    assert ("run.resume" in events) == (stage != "merge")
-    assert ("detect.adopted" in events) == (stage == "after-detect")
+    assert "detect.adopted" in events and "detect.done" not in events
     _assert_clean_result(clean_nights, db, input_dir)
 
 
@@ -106,20 +120,7 @@ def test_overlapping_runs_and_a_sigkilled_holder(clean_nights: CleanNights, tmp_
         first.stderr.close()
     third = nightly_cli("--input", str(input_dir), "--store", str(db))
     assert third.returncode == ExitCode.OK, third.stderr
+    assert third.stdout.startswith("# Nightly run night_")  # the Markdown summary on stdout
     taken = next(e for e in json_logs(third.stderr) if e["event"] == "lock.taken_over")
     assert taken["previous_pid"] == first.pid and taken["previous_alive"] is False
-    _assert_clean_result(clean_nights, db, input_dir)
-
-
-def test_a_run_that_finishes_releases_the_lock_for_the_next(clean_nights: CleanNights, tmp_path: Path) -> None:
-    input_dir, db = _night_4_setup(clean_nights, tmp_path)
-    paused = tmp_path / "paused"
-    first = nightly_cli("--input", str(input_dir), "--store", str(db), wait=False,
-                        env={"LINKAGE_TEST_PAUSE_AT": "after-detect", "LINKAGE_TEST_PAUSE_FILE": str(paused)})
-    _wait_for(paused, first)
-    assert nightly_cli("--input", str(input_dir), "--store", str(db)).returncode == ExitCode.LOCK_HELD
-    paused.unlink()
-    out, err = first.communicate(timeout=120)
-    assert first.returncode == ExitCode.OK, err
-    assert "# Nightly run night_" in out  # the Markdown summary on stdout
     _assert_clean_result(clean_nights, db, input_dir)
