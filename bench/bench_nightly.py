@@ -104,8 +104,8 @@ def main() -> None:
     print(f"{len(days)} nights from {days[0]} to {days[-1]}", flush=True)
     if args.from_night > 1:
         preload(nights_dir, days[: args.from_night - 1], store)
-    print("| night | day | exit | wall s | peak RSS GiB | rows loaded | rings | store MiB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| night | day | exit | wall s | ingest s | detect s | peak RSS GiB | rows loaded | rings | store MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     results = []
     for n in range(args.from_night, len(days) + 1):
         day = days[n - 1]
@@ -115,7 +115,10 @@ def main() -> None:
         loaded = sum(p["rows_loaded"] for p in report.get("partitions", []))
         rings = report.get("rings", {}).get("active", "?")
         size = Path(store).stat().st_size / 2**20
-        print(f"| {n} | {day} | {code} | {wall:.1f} | {rss:.2f} | {loaded:,} | {rings} | {size:,.0f} |", flush=True)
+        t = report.get("timings", {})
+        ingest, detect = sum(t.get("ingest_s", {}).values()), t.get("detect_s") or 0.0
+        print(f"| {n} | {day} | {code} | {wall:.1f} | {ingest:.1f} | {detect:.1f} | {rss:.2f} | {loaded:,} | {rings} "
+              f"| {size:,.0f} |", flush=True)
         if code not in (0, 3):
             print(err, file=sys.stderr)
             break
