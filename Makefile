@@ -6,7 +6,7 @@ DEMO ?= demo-data
 SCALE ?= 0.01
 DEMO_STORE ?= linkage-demo.duckdb
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench mutation clean
 
 $(BIN)/linkage: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,5 +40,14 @@ bench: setup
 	$(BIN)/python bench/bench_ingest.py --scale $(BENCH_SCALE)
 	$(BIN)/python bench/bench_detect.py --scale $(BENCH_SCALE) --seed 7
 
+## Mutation testing (mutmut 3) over detect/ and the ingest rules; prints the score per module and the
+## surviving mutants (see tests/mutation_equivalent.md). Hours in full: MUTATION_EVERY=4 tests every 4th
+## mutant of each module; MUTATION_MODULES="linkage.ingest linkage.detect.communities" narrows it.
+MUTATION_EVERY ?= 1
+MUTATION_MODULES ?=
+mutation: setup
+	$(BIN)/pip install -q -e '.[dev,mutation]'
+	$(BIN)/python scripts/mutation.py --every $(MUTATION_EVERY) $(foreach m,$(MUTATION_MODULES),--module $(m)) --survivors
+
 clean:
-	rm -rf $(VENV) node_modules $(DEMO) $(DEMO_STORE) .pytest_cache
+	rm -rf mutants $(VENV) node_modules $(DEMO) $(DEMO_STORE) .pytest_cache

@@ -1,9 +1,9 @@
 // Every account-artifact link, in the shape the detector reads from either engine.
-MATCH (a:Account)-[r:USED_IP|PAID_WITH|SENT|USED_AGENT]->(x)
+MATCH (a:Account)-[r:USED_IP|PAID_WITH|SENT|SENT_FAMILY|USED_AGENT]->(x)
 RETURN a.account_id AS account_id,
        CASE type(r) WHEN 'USED_IP' THEN 'ip' WHEN 'PAID_WITH' THEN 'payment'
-                    WHEN 'SENT' THEN 'prompt' ELSE 'user_agent' END AS kind,
-       coalesce(x.ip, x.instrument_id, x.fingerprint, x.ua_id) AS artifact,
+                    WHEN 'SENT' THEN 'prompt' WHEN 'SENT_FAMILY' THEN 'prompt_family' ELSE 'user_agent' END AS kind,
+       coalesce(x.ip, x.instrument_id, x.fingerprint, x.family_id, x.ua_id) AS artifact,
        coalesce(r.requests, r.payments, r.count) AS count,
        r.first_seen AS first_seen, r.last_seen AS last_seen
 UNION ALL

@@ -5,6 +5,8 @@ CREATE CONSTRAINT proxy_id IF NOT EXISTS FOR (p:Proxy) REQUIRE p.proxy_id IS UNI
 CREATE CONSTRAINT proxy_range IF NOT EXISTS FOR (r:ProxyRange) REQUIRE r.network IS UNIQUE;
 CREATE CONSTRAINT instrument_id IF NOT EXISTS FOR (p:PaymentInstrument) REQUIRE p.instrument_id IS UNIQUE;
 CREATE CONSTRAINT prompt_fingerprint IF NOT EXISTS FOR (f:PromptFingerprint) REQUIRE f.fingerprint IS UNIQUE;
+CREATE CONSTRAINT prompt_family IF NOT EXISTS FOR (f:PromptFamily) REQUIRE f.family_id IS UNIQUE;
+CREATE CONSTRAINT prompt_family_key IF NOT EXISTS FOR (k:PromptFamilyKey) REQUIRE k.band_key IS UNIQUE;
 CREATE CONSTRAINT user_agent IF NOT EXISTS FOR (u:UserAgent) REQUIRE u.ua_id IS UNIQUE;
 CREATE CONSTRAINT email_domain IF NOT EXISTS FOR (d:EmailDomain) REQUIRE d.domain IS UNIQUE;
 CREATE CONSTRAINT ingested_file IF NOT EXISTS FOR (f:IngestedFile) REQUIRE f.content_hash IS UNIQUE;

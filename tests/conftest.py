@@ -17,3 +17,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         raise pytest.UsageError(
             f"only {len(session.items)} tests collected (expected at least {MIN_EXPECTED_TESTS}): "
             "is a test module failing to import?")
+
+
+@pytest.fixture(autouse=True)
+def clean_linkage_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with no `LINKAGE_*` variable: a developer's or CI's own settings
+    (a store, a threshold, a secret) must not change what a test sees. Tests set what they need."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("LINKAGE_")]:
+        monkeypatch.delenv(name)

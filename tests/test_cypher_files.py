@@ -66,6 +66,6 @@ def test_cypher_takes_values_only_as_parameters() -> None:
 def test_statements_load_by_name_and_multi_statement_files_split() -> None:
     assert "UNWIND $rows AS row" in load_cypher("merge_used_ip")
     statements = split_statements(load_cypher("schema"))
-    assert len(statements) == 11 and all(s.startswith("CREATE CONSTRAINT") for s in statements)
+    assert len(statements) == 13 and all(s.startswith("CREATE CONSTRAINT") for s in statements)
     with pytest.raises(KeyError):
         load_cypher("no_such_statement")

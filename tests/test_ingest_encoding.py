@@ -88,3 +88,82 @@ def test_integer_buckets_equal_duckdbs_calendar_buckets(minutes: int) -> None:
     hours = con.execute(f"""SELECT count(*) FROM (SELECT ts, epoch_us(ts) AS us FROM t)
         WHERE make_timestamp({bucket(3_600_000_000)})::TIMESTAMPTZ <> date_trunc('hour', ts)""").fetchone()[0]
     assert hours == 0
+
+
+
+def _encoding(tmp: Path, files: dict[str, list[dict] | None]):
+    """What `build_dictionaries` finds out about request files (name -> rows, or None for a file
+    already written), staged as the pipeline stages them."""
+    from linkage.ingest import encode
+    from linkage.ingest.contract import CONTRACTS
+    from linkage.ingest.discover import InputFile
+    from linkage.ingest.pipeline import _build_maps, _staging
+    from linkage.ingest.readers import stage_file
+
+    staged: dict[str, list] = {t: [] for t in CONTRACTS}
+    con = _staging(load_settings(), str(tmp))
+    for i, (name, rows) in enumerate(files.items()):
+        path = tmp / name if rows is None else write(tmp / name, rows)
+        fmt = "parquet" if name.endswith(".parquet") else "jsonl"
+        staged["requests"].append((f"_f{i}", stage_file(con, InputFile(path, fmt, "requests"), f"_f{i}",
+                                                        CONTRACTS["requests"].columns)))
+    _build_maps(con, staged)
+    found = encode.build_dictionaries(con, staged["requests"], "_ipmap", "_promptmap")
+    con.close()
+    return found
+
+
+def test_clean_values_are_hashed_as_they_are(tmp_path: Path) -> None:
+    found = _encoding(tmp_path, {"requests.jsonl": CLEAN})
+    assert found.raw_ok == {"account_id": True, "user_agent": True, "model": True, "prompt_fingerprint": True,
+                            "ip": True}
+    assert found.ip_fix is False and found.no_blanks == frozenset({"account_id", "ip"})
+
+
+def test_messy_values_take_the_canonical_path_column_by_column(tmp_path: Path) -> None:
+    found = _encoding(tmp_path, {"requests.jsonl": MESSY})
+    assert found.raw_ok == {"account_id": False, "user_agent": False, "model": False,
+                            "prompt_fingerprint": False, "ip": True}
+    assert found.ip_fix is True  # padded, zero-padded and mapped IPs are looked up
+    assert found.no_blanks == frozenset({"ip"})  # padded ids are not canonical: blanks must be trimmed
+
+
+def test_a_blank_ip_keeps_the_ip_blank_check(tmp_path: Path) -> None:
+    found = _encoding(tmp_path, {"requests.jsonl": [*CLEAN, {**CLEAN[0], "ip": "  "}]})
+    assert found.no_blanks == frozenset({"account_id"}) and found.raw_ok["ip"] is True
+
+
+def test_a_typed_column_is_never_hashed_raw(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"ts": ["2024-05-01T10:00:00Z"], "account_id": pa.array([7], pa.int64()),
+                             "ip": pa.array([167838211], pa.int64()), "model": ["m1"]}),
+                   tmp_path / "requests.parquet")
+    found = _encoding(tmp_path, {"requests.parquet": None})
+    assert found.raw_ok["account_id"] is False and found.raw_ok["ip"] is False
+    assert found.raw_ok["model"] is True
+
+
+@pytest.mark.parametrize("spelling", ["clean", "messy"])
+def test_every_column_of_a_request_reaches_its_edge(tmp_path: Path, spelling: str) -> None:
+    from linkage.ingest.fingerprint import fingerprint_prompt
+
+    prompt = "Explain step by step why 17 is prime"
+    row = {"ts": "2024-05-01T10:00:00Z", "account_id": "a1", "ip": "10.1.2.3", "prompt": prompt,
+           "prompt_fingerprint": "00000000deadbeef", "model": "m1", "user_agent": "curl/8",
+           "tokens_in": 3, "tokens_out": 4}
+    if spelling == "messy":
+        row = {**row, "account_id": " a1", "ip": "::ffff:10.1.2.3", "model": " m1 ", "user_agent": "curl/8 "}
+    data = tmp_path / "in"
+    write(data / "requests.jsonl", [row, {**row, "prompt": None, "model": None}])
+    with open_store(":memory:") as store:
+        ingest_directory(store, data, load_settings())
+        q = lambda sql: sorted(store.con.execute(sql).fetchall())  # noqa: E731
+        # raw text wins over the precomputed fingerprint; a row without text keeps its fingerprint
+        assert q("SELECT account_id, fingerprint, count FROM sent") == sorted(
+            [("a1", fingerprint_prompt(prompt).template, 1), ("a1", "00000000deadbeef", 1)])
+        assert q("SELECT account_id, ip, requests FROM used_ip") == [("a1", "10.1.2.3", 2)]
+        assert q("SELECT u.user_agent, a.requests FROM used_agent a JOIN user_agent u USING (ua_id)") == [
+            ("curl/8", 2)]
+        assert q("SELECT model, requests, tokens_in, tokens_out FROM activity") == [("", 1, 3, 4), ("m1", 1, 3, 4)]

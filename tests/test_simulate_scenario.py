@@ -9,10 +9,12 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from linkage.ingest.fingerprint import fingerprint_prompt
+from linkage.ingest.families import assign_families
+from linkage.ingest.fingerprint import fingerprint_prompts
 from linkage.simulate import VARIANTS, simulate
 from linkage.simulate.config import build_config
 
@@ -52,7 +54,7 @@ def test_full_scale_config_is_the_public_case() -> None:
     assert [c.exchanges for c in cfg.campaigns] == [150_000, 3_400_000, 13_000_000]
     assert cfg.legit_accounts >= 500_000
     assert cfg.legit_rows + cfg.campaign_rows >= 36_000_000
-    assert cfg.raw_prompt_fraction < 0.05
+    assert cfg.raw_prompt_fraction == 1.0  # raw text on every request, at every scale
 
 
 def test_sizes_scale_linearly_with_floors() -> None:
@@ -83,30 +85,17 @@ def test_truth_matches_accounts_and_campaign_sizes(baseline: Path) -> None:
     assert con.sql("SELECT count(*) FROM accounts WHERE email ILIKE '%ring%'").fetchall()[0][0] == 0
 
 
-def test_raw_prompts_and_precomputed_fingerprints_agree(baseline: Path) -> None:
+def test_raw_prompts_and_precomputed_fingerprints_split_the_rows_and_operators_send_distinct_texts(
+        baseline: Path) -> None:
     con = _con(baseline)
     truth = _truth(baseline)
-    scenario = json.loads((baseline / "scenario.json").read_text())
     rows = con.sql("SELECT account_id, prompt, prompt_fingerprint FROM requests").fetchall()
     assert all((p is None) != (f is None) for _, p, f in rows)  # exactly one of the two
-    raw_fp: dict[str, set[str]] = {}
-    pre_fp: dict[str, set[str]] = {}
-    cache: dict[str, str] = {}
-    for a, p, f in rows:
-        ring = truth[a]
-        if not ring:
-            continue
-        if p is not None:
-            f2 = cache.get(p) or cache.setdefault(p, fingerprint_prompt(p).template)
-            raw_fp.setdefault(ring, set()).add(f2)
-        else:
-            pre_fp.setdefault(ring, set()).add(f)
-    for c in scenario["campaigns"]:
-        r = c["ring_id"]
-        assert raw_fp[r] == pre_fp[r]  # both paths give the same template set
-        assert len(pre_fp[r]) <= c["templates"]
-    rings = [pre_fp[c["ring_id"]] for c in scenario["campaigns"]]
-    assert not (rings[0] & rings[1]) and not (rings[1] & rings[2]) and not (rings[0] & rings[2])
+    assert all(len(f) == 16 for _, p, f in rows if f is not None)
+    ring_texts = [p for a, p, _ in rows if truth[a] and p is not None]
+    assert len(set(ring_texts)) >= 0.95 * len(ring_texts)  # a fresh filling on every request
+    # a scenario written without the option has raw text on every row
+    assert build_config(TINY, 11).raw_prompt_fraction == 1.0
 
 
 def _file_hashes(out: Path) -> dict[str, str]:
@@ -168,6 +157,11 @@ def test_every_variant_writes_valid_contract_data(tmp_path: Path, variant: str) 
 def _ring_share(out: Path, where: str) -> float:
     con = _con(out)
     con.register("truth", con.sql(f"SELECT * FROM read_csv('{out / 'truth.csv'}', all_varchar=true)").to_arrow_table())
+    prompts = con.sql("SELECT DISTINCT prompt FROM requests WHERE prompt IS NOT NULL").to_arrow_table()["prompt"]
+    family = assign_families(prompts.combine_chunks())
+    texts = prompts.to_pylist()
+    con.register("families", pa.table({"prompt": prompts, "family": pa.array(  # family, else exact template
+        [f"f{f}" if f else fp.template for f, fp in zip(family.tolist(), fingerprint_prompts(texts))])}))
     return con.sql(f"SELECT avg(CASE WHEN {where} THEN 1.0 ELSE 0 END) FROM requests JOIN truth USING (account_id) "
                    "WHERE ring_id IS NOT NULL AND ring_id <> ''").fetchall()[0][0]
 
@@ -175,7 +169,10 @@ def _ring_share(out: Path, where: str) -> float:
 def test_variants_change_what_they_say(tmp_path: Path) -> None:
     for v in ("baseline", "camouflage", "shared-proxies"):
         simulate(tmp_path / v, scale=TINY, seed=8, variant=v)
-    generic = "prompt IN (SELECT prompt FROM requests GROUP BY prompt HAVING count(DISTINCT account_id) > 100)"
+    # everyday content: a prompt whose family (its template, if it has none) more than 100 accounts send
+    generic = """prompt IN (SELECT prompt FROM requests JOIN families USING (prompt)
+                  WHERE family IN (SELECT family FROM requests JOIN families USING (prompt)
+                                   GROUP BY family HAVING count(DISTINCT account_id) > 100))"""
     assert _ring_share(tmp_path / "baseline", generic) < 0.05
     assert 0.3 <= _ring_share(tmp_path / "camouflage", generic) <= 0.5
 

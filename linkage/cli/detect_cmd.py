@@ -102,7 +102,10 @@ def evidence(
 ) -> None:
     """Shortest evidence paths between two accounts through shared artifacts, hop by hop."""
     from linkage.detect import evidence_paths
+    from linkage.ingest.contract import canonical_account_id
 
+    account_a = canonical_account_id(account_a) or account_a  # as ingest stored them
+    account_b = canonical_account_id(account_b) or account_b
     settings = settings_from(store, verbose)
     with store_from(settings) as st:
         paths = evidence_paths(st, account_a, account_b, max_hops=max_hops, settings=settings, limit=limit)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from linkage.cli import app
+from linkage.cli.failures import note_input
 from linkage.cli.common import StoreOpt, VerboseOpt, console, out, settings_from, store_from
 
 
@@ -32,6 +33,7 @@ def evaluate(
     from linkage.evaluate.report import evaluate_store, print_report, scores_json
     from linkage.evaluate.truth import TruthError, load_truth
 
+    note_input("truth", truth)
     try:
         answer = load_truth(truth)
     except TruthError as exc:

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from linkage.cli import app
+from linkage.cli.failures import note_input
 from linkage.cli.common import StoreOpt, VerboseOpt, console, out, settings_from, store_from
 from linkage.ingest.pipeline import ingest_directory
 from linkage.ingest.readers import UnreadableInput
@@ -58,6 +59,7 @@ def ingest(
     in one transaction. Exit codes: 0 done, 2 unreadable input (store untouched),
     3 rows quarantined (with --strict).
     """
+    note_input("directory", directory)
     if not directory.is_dir():
         console.print(f"[red]error:[/red] {directory} is not a directory")
         raise typer.Exit(2)

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from linkage.cli import app
+from linkage.cli.failures import note_input
 from linkage.cli.common import StoreOpt, VerboseOpt, console, out, settings_from
 
 
@@ -30,6 +31,7 @@ def simulate(
     from linkage.simulate import FORMATS, VARIANTS, simulate as run
 
     settings_from(store, verbose)  # the store is not used; the flag is accepted like everywhere
+    note_input("out", out_dir)
     if variant not in VARIANTS:
         console.print(f"[red]unknown variant {variant!r}[/]; choose one of {', '.join(VARIANTS)}")
         raise typer.Exit(2)

@@ -45,7 +45,8 @@ def peel(labels: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, min_ti
             break
         labels[members[weak]] = -1
     sizes = np.bincount(labels[labels >= 0], minlength=int(labels.max()) + 1 if (labels >= 0).any() else 0)
-    labels[(labels >= 0) & (sizes[np.maximum(labels, 0)] < min_size)] = -1
+    if len(sizes):  # (every member peeled: nothing to size)
+        labels[(labels >= 0) & (sizes[np.maximum(labels, 0)] < min_size)] = -1
     # renumber densely, in order of first appearance (deterministic)
     kept = np.unique(labels[labels >= 0])
     remap = np.full(int(labels.max()) + 2 if len(kept) else 1, -1, np.int64)

@@ -162,7 +162,7 @@ def _members(labels: np.ndarray, account_ids: np.ndarray, reported: list[int]) -
 
 def _ring_artifacts(reported: list[int], labels: np.ndarray, links, spec) -> dict[int, list[RingArtifact]]:
     """Per reported community: artifacts ≥2 members share, most specific first, with member counts."""
-    want = np.zeros(int(labels.max()) + 2, bool)
+    want = np.zeros(int(labels.max()) + 2 if len(labels) else 1, bool)  # (an empty store: no labels)
     want[reported] = True
     lab = labels[links.account]
     mine = (lab >= 0) & want[np.maximum(lab, 0)]

@@ -91,7 +91,7 @@ def pair_weights(n_accounts: int, a: np.ndarray, b: np.ndarray, fam: np.ndarray,
     order = np.argsort(key)
     key, w = key[order], w[order]
     del order
-    first = np.r_[True, key[1:] != key[:-1]]
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)  # no pairs: none first
     uk = key[first]
     sums = np.add.reduceat(w.astype(np.float64), np.nonzero(first)[0]) if len(key) else np.zeros(0)
     del key, w, first

@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
+from linkage.ingest.contract import canonical_account_id
+
 
 class TruthError(ValueError):
     """truth.csv is missing or does not have the expected columns."""
@@ -48,7 +50,8 @@ def load_truth(path: str | Path) -> Truth:
 
 def truth_from_table(table: pa.Table) -> Truth:
     """Truth from an Arrow table with account_id and ring_id columns."""
-    accounts = table["account_id"].to_pylist()
+    # the ids as ingest stores them (trimmed, NFC), so that a truth file typed elsewhere still matches
+    accounts = [canonical_account_id(a) for a in table["account_id"].to_pylist()]
     rings = pc.utf8_trim_whitespace(table["ring_id"].cast(pa.string())).to_pylist()
     ring_of = {a: r for a, r in zip(accounts, rings) if a and r}
     return Truth(ring_of=ring_of, accounts=frozenset(a for a in accounts if a))

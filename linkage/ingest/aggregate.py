@@ -48,11 +48,13 @@ def bucket(width_us: int) -> str:
 
 # Per-artifact edge aggregates, grouped once and kept (undecoded) for the edges, the node
 # lists, and the set of artifacts two or more accounts share (the only ones lockstep can use).
-_EDGE_GROUPS = {"_g_ip": "iid", "_g_fp": "fid", "_g_ua": "uid"}
+_EDGE_GROUPS = {"_g_ip": "iid", "_g_fp": "fid", "_g_ua": "uid", "_g_fam": "famid"}
+_SHARED = ("ip", "fp", "fam")  # kinds whose artifacts two or more accounts share can be lockstep evidence
+_WINDOW_KIND = {"ip": "ip", "fp": "prompt", "fam": "prompt_family"}  # co_window.kind per short name
 
 
 def group_requests(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """Temp tables `_g_ip/_g_fp/_g_ua` (aid, key, n, first_seen, last_seen), `_shared_ip/_shared_fp`
+    """Temp tables `_g_ip/_g_fp/_g_ua/_g_fam` (aid, key, n, first_seen, last_seen), `_shared_ip/_fp/_fam`
     (keys of artifacts used by two or more accounts) and `_req_accounts` (ids with a clean request).
 
     Returns the batch's first and last request time (epoch µs; 0, 0 when it has none).
@@ -62,7 +64,7 @@ def group_requests(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS SELECT aid, {key} AS k, {_SEEN}
             FROM {REQUESTS} WHERE {key} IS NOT NULL GROUP BY aid, {key}""")
         log.debug("%s took %.2fs", table, time.perf_counter() - t0)
-    for kind in ("ip", "fp"):
+    for kind in _SHARED:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _shared_{kind} AS SELECT k FROM _g_{kind} GROUP BY k"
                     " HAVING count(*) >= 2")
     # Every clean request has an IP, so the accounts of _g_ip are all accounts with one.
@@ -89,7 +91,7 @@ def _co_window(kind: str, key: str, dictionary: str, window_minutes: int, span: 
                 SELECT {key} AS k, {bucket(width)} AS win, aid FROM {REQUESTS} WHERE {key} IS NOT NULL)
             WHERE k IN (SELECT k FROM _shared_{kind}) OR win IN {edges} GROUP BY ALL),
         kept AS (SELECT k, win FROM g GROUP BY k, win HAVING count(*) >= 2 OR win IN {edges})
-        SELECT '{'prompt' if kind == 'fp' else kind}' AS kind, d.s AS artifact,
+        SELECT '{_WINDOW_KIND[kind]}' AS kind, d.s AS artifact,
                make_timestamp(g.win) AS window_start, a.s AS account_id, g.n AS requests
         FROM g JOIN kept ON g.k = kept.k AND g.win = kept.win
         JOIN {dictionary} d ON d.h = g.k JOIN _d_acct a ON a.h = g.aid"""
@@ -108,6 +110,7 @@ def request_queries(window_minutes: int, span: tuple[int, int]) -> dict[str, str
     return {
         "used_ip": edge("_g_ip", "(SELECT h, s AS ip FROM _d_ip)", "ip", "requests"),
         "sent": edge("_g_fp", "(SELECT h, s AS fingerprint FROM _d_fp)", "fingerprint", "count"),
+        "sent_family": edge("_g_fam", "(SELECT h, s AS family_id FROM _d_fam)", "family_id", "count"),
         "used_agent": edge("_g_ua", "_d_ua", "ua_id", "requests"),
         "activity": f"""
             SELECT a.s AS account_id, make_timestamp(g.hour) AS hour, m.s AS model, g.n AS requests,
@@ -117,7 +120,8 @@ def request_queries(window_minutes: int, span: tuple[int, int]) -> dict[str, str
                   FROM {REQUESTS} GROUP BY ALL) g
             JOIN _d_acct a ON a.h = g.aid JOIN _d_model m ON m.h = g.mid""",
         "co_window": f"({_co_window('ip', 'iid', '_d_ip', window_minutes, span)}) UNION ALL"
-                     f" ({_co_window('fp', 'fid', '_d_fp', window_minutes, span)})",
+                     f" ({_co_window('fp', 'fid', '_d_fp', window_minutes, span)}) UNION ALL"
+                     f" ({_co_window('fam', 'famid', '_d_fam', window_minutes, span)})",
         "ip": "SELECT s AS ip, version FROM _d_ip WHERE h IN (SELECT DISTINCT k FROM _g_ip)",
         "user_agent": "SELECT ua_id, s AS user_agent FROM _d_ua WHERE h IN (SELECT DISTINCT k FROM _g_ua)",
         "prompt_fingerprint": """

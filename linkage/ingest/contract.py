@@ -6,6 +6,7 @@ required column that is absent or empty quarantines the row.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 FORMATS: dict[str, str] = {  # file suffix -> format name
@@ -45,3 +46,13 @@ CONTRACTS: dict[str, TableContract] = {
 # Columns whose values may be echoed (truncated) into the quarantine file to help
 # whoever fixes the feed. Prompts, e-mails and instrument fingerprints never are.
 NON_SENSITIVE = frozenset({"ts", "created_at", "ip", "cidr", "tokens_in", "tokens_out", "model", "kind"})
+
+
+def canonical_account_id(raw: str | None) -> str | None:
+    """An account id as ingest stores it: surrounding whitespace trimmed, Unicode NFC, case kept;
+    None when nothing is left (the SQL of `validate.account_canon`, for ids that come from elsewhere:
+    a truth file, a command line)."""
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFC", raw.strip())
+    return text or None

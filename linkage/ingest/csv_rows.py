@@ -72,6 +72,20 @@ def _read_header(path: Path) -> tuple[list[str], int]:
     return header or [], lines
 
 
+def contract_columns(keys: list[str], columns: tuple[str, ...]) -> dict[str, int]:
+    """Position of each contract column among a header's (lower-cased) names.
+
+    Names match whatever their case (`TS`, `Account_Id`). A contract column named twice
+    (`account_id,Account_ID`) would leave every row ambiguous, so the file is refused.
+    """
+    found: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k in columns and k in found:
+            raise MalformedFile(f"column {k!r} appears twice in the header (fields {found[k] + 1} and {i + 1})")
+        found.setdefault(k, i)
+    return found
+
+
 def _physical_lines(path: Path) -> int:
     count, last = 0, b"\n"
     with path.open("rb") as fh:
@@ -145,7 +159,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str,
     Raises MalformedFile when the file cannot be read at all: a header that cannot be
     parsed or names no column, bytes that are not UTF-8 (anywhere: a wrongly encoded
     file would otherwise load only its ASCII rows), or data rows of which not one is
-    well-formed. An empty file, or a header alone, is no error: it has no rows.
+    well-formed, or a header naming one contract column twice. An empty file, or a
+    header alone, is no error: it has no rows.
     """
     header, header_lines = _read_header(path)
     if not header:  # an empty file: no rows, as before (not an error)
@@ -156,9 +171,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str,
         return set()
     keys = [h.strip().lower() for h in header]
     names = [h.strip() for h in header]
-    found: dict[str, int] = {}
-    for i, k in enumerate(keys):
-        found.setdefault(k, i)
+    found = contract_columns(keys, columns)
     n = len(header)
     rejects, scan = f"{name}_rejects", f"{name}_rejects_scan"
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"

@@ -31,7 +31,7 @@ import pyarrow as pa
 import xxhash
 
 from linkage.ingest.readers import MISSING
-from linkage.ingest.validate import RAW_IP, FileRules, text
+from linkage.ingest.validate import RAW_IP, FileRules, account_canon, account_id, text
 
 REQUESTS = "_rq"
 _TRIMMED = "NULLIF(trim(raw), '')"  # canonical text of a dictionary's raw (VARCHAR) value
@@ -91,10 +91,10 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     """Dictionaries for every hashed kind, and how each column is to be encoded.
 
     Needs the IP map (trimmed raw text -> normal IP, version) and the prompt map
-    (raw prompt text -> fingerprint, simhash, capability) built earlier over distinct values.
+    (hash of the raw prompt text -> fingerprint, simhash, capability, family) built earlier over distinct values.
     """
     raw_ok = {
-        "account_id": _text_dictionary(con, "acct", files, "account_id", _TRIMMED),
+        "account_id": _text_dictionary(con, "acct", files, "account_id", account_canon("raw")),
         "user_agent": _text_dictionary(con, "ua", files, "user_agent", _TRIMMED),
         "model": _text_dictionary(con, "model", files, "model", _TRIMMED),
         "prompt_fingerprint": _text_dictionary(con, "pf", files, "prompt_fingerprint", f"lower({_TRIMMED})"),
@@ -106,8 +106,12 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     con.execute("DROP TABLE _d_pf")
     _check_unique(con, "_d_fp")
     # Raw prompt text -> fingerprint key, joined only on the rows that carry a prompt.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _d_prompt AS SELECT hash(text) AS ph, hash(fingerprint) AS fh"
-                f" FROM {prompt_map}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _d_prompt AS SELECT ph, hash(fingerprint) AS fh,"
+                f" CASE WHEN family IS NULL THEN NULL ELSE hash(family) END AS famh FROM {prompt_map}")
+    # Prompt families (near-duplicate templates) from raw prompts only; NULL family -> no key.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_fam AS SELECT hash(s) AS h, s FROM (
+        SELECT DISTINCT family AS s FROM {prompt_map} WHERE family IS NOT NULL)""")
+    _check_unique(con, "_d_fam")
     # IPs: the map already holds the normal form of every distinct trimmed raw text.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_ip AS SELECT hash(ip) AS h, ip AS s, any_value(version) AS version
         FROM {ip_map} WHERE ip IS NOT NULL GROUP BY ip""")
@@ -134,7 +138,7 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
 
 def create_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {REQUESTS} (aid UBIGINT, iid UBIGINT, fid UBIGINT, uid UBIGINT,
-        mid UBIGINT, us BIGINT, tokens_in BIGINT, tokens_out BIGINT)""")
+        mid UBIGINT, us BIGINT, tokens_in BIGINT, tokens_out BIGINT, famid UBIGINT)""")
 
 
 def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str], rules: FileRules,
@@ -160,15 +164,18 @@ def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str],
     pf = key("prompt_fingerprint", f"lower({text('prompt_fingerprint', types['prompt_fingerprint'])})")
     if types["prompt"] != MISSING:
         # Raw text wins over a precomputed fingerprint (the ingest computed it from the text itself).
-        joins += f" LEFT JOIN (SELECT ph AS _ph, fh AS _fh FROM _d_prompt) _p ON _ph = {_h(text('prompt', types['prompt']))}"
+        joins += (f" LEFT JOIN (SELECT ph AS _ph, fh AS _fh, famh AS _famh FROM _d_prompt) _p"
+                  f" ON _ph = {_h(text('prompt', types['prompt']))}")
         fid = f"coalesce(_fh, {pf})"
+        famid = "_famh"
     else:
         fid = pf
+        famid = "NULL::UBIGINT"
     model = "hash('')" if types["model"] == MISSING else (
         f"hash(coalesce({'model' if raw_ok['model'] else text('model', types['model'])}, ''))")
     sql = f"""INSERT INTO {REQUESTS}
-        SELECT {key('account_id', text('account_id', types['account_id']))}, {iid}, {fid},
+        SELECT {key('account_id', account_id('account_id', types['account_id']))}, {iid}, {fid},
                {key('user_agent', text('user_agent', types['user_agent']))}, {model},
-               epoch_us({rules.clean['ts']}), {rules.clean['tokens_in']}, {rules.clean['tokens_out']}
+               epoch_us({rules.clean['ts']}), {rules.clean['tokens_in']}, {rules.clean['tokens_out']}, {famid}
         FROM {rel} {joins} WHERE NOT ({rules.any_bad})"""
     return int(con.execute(sql).fetchone()[0])

@@ -18,8 +18,9 @@ import numpy as np
 def normalise_ip(raw: str | None) -> tuple[str, int] | None:
     """(normal form, version) of an IP address, or None if it is not one.
 
-    Accepts surrounding whitespace, upper-case hex, IPv4-mapped IPv6, a zone
-    index is rejected, and IPv4 octets with leading zeros (`010.001.002.003`)
+    Accepts surrounding whitespace, upper-case hex, IPv4-mapped IPv6; a zone
+    index (`fe80::1%eth0`: a link-local address, meaningless off its host) is
+    rejected; IPv4 octets with leading zeros (`010.001.002.003`)
     are read as decimal, as log pipelines that zero-pad mean them.
     """
     if raw is None:
@@ -37,6 +38,8 @@ def normalise_ip(raw: str | None) -> tuple[str, int] | None:
         addr = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if addr.version == 6 and addr.scope_id is not None:
+        return None
     if addr.version == 6 and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
     return str(addr), addr.version
@@ -46,7 +49,7 @@ def normalise_network(raw: str | None) -> tuple[str, int] | None:
     """(normal form, version) of a CIDR or a single IP (as /32 or /128), or None.
 
     Host bits set (`10.0.0.5/8`) are cleared rather than rejected: intel feeds
-    often write ranges that way.
+    often write ranges that way. An IPv4-mapped range is its IPv4 range, like its addresses.
     """
     if raw is None or not raw.strip():
         return None
@@ -60,8 +63,13 @@ def normalise_network(raw: str | None) -> tuple[str, int] | None:
     ip = normalise_ip(addr)
     if ip is None or not length.isdigit():
         return None
+    bits = int(length)
+    if ip[1] == 4 and ":" in addr:  # an IPv4-mapped range (::ffff:10.0.0.0/104): its IPv4 prefix
+        bits -= 96
+        if bits < 0:
+            return None
     try:
-        net = ipaddress.ip_network(f"{ip[0]}/{int(length)}", strict=False)
+        net = ipaddress.ip_network(f"{ip[0]}/{bits}", strict=False)
     except ValueError:
         return None
     return str(net), net.version

@@ -4,8 +4,8 @@ Steps (each reported to `progress`):
  1. discover files, hash them (xxh3-128), skip those the store already has;
  2. stage each new file in an in-memory DuckDB (spilling to a temp dir);
     a file that cannot be read stops everything before the store is touched;
- 3. DISTINCT IPs, networks and prompts go through Python (normalise, fingerprint)
-    into small map tables; dictionaries of 64-bit keys are built (`encode`);
+ 3. DISTINCT IPs, networks and prompts go through Python (normalise, fingerprint,
+    prompt families: `prompt_map`) into map tables; dictionaries of 64-bit keys are built (`encode`);
  4. request files are validated and hash-encoded in one pass (`encode`); the small
     tables are validated into clean views; bad rows go to the quarantine;
  5. e-mails and instruments are keyed-hashed (SQL), then every graph table is
@@ -34,7 +34,8 @@ import pyarrow.dataset as ds
 from linkage.ingest import aggregate, encode, quarantine
 from linkage.ingest.contract import CONTRACTS
 from linkage.ingest.discover import InputFile, content_hash, discover
-from linkage.ingest.fingerprint import fingerprint_prompts
+from linkage.ingest.families import FamilyIndex
+from linkage.ingest.prompt_map import PROMPT_MAP, build_prompt_map, family_query, learnt_keys
 from linkage.ingest.network import match_ips, normalise_ip, normalise_network
 from linkage.ingest.pseudonymise import Pseudonymiser, email_map_sql, instrument_map_sql
 from linkage.ingest.csv_rows import malformed_relation
@@ -80,8 +81,9 @@ def _distinct(con: duckdb.DuckDBPyConnection, exprs: list[str]) -> list[str]:
     return con.sql(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").to_arrow_table()["v"].to_pylist()
 
 
-def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str, dict[str, str]]]]) -> None:
-    """Maps from raw IP/network/prompt text to normal forms, over distinct values only."""
+def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str, dict[str, str]]]],
+                families: FamilyIndex | None = None, workers: int = 0) -> None:
+    """Maps from raw IP/network/prompt text to normal forms (and prompt families), over distinct values only."""
     # Canonical dotted-quad IPv4 (the bulk of any log) is already in normal form: SQL keeps
     # it as is; only the rest (IPv6, padded, mapped, junk) goes through Python.
     # The raw values as they are (kept: the encoder checks them), then their trimmed text.
@@ -110,15 +112,10 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
         "network": pa.array([n[0] if n else None for n in nets], pa.string()),
         "version": pa.array([n[1] if n else None for n in nets], pa.int8()),
     }))
-    prompts = _distinct(con, [f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
-                              for rel, t in staged["requests"]])
-    fps = fingerprint_prompts(prompts)
-    _load_map(con, "_promptmap", pa.table({
-        "text": pa.array(prompts, pa.string()),
-        "fingerprint": pa.array([f.template for f in fps], pa.string()),
-        "simhash": pa.array([f.simhash for f in fps], pa.uint64()),
-        "capability": pa.array([f.capability for f in fps], pa.string()),
-    }))
+    prompt_sql = " UNION ALL ".join(f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
+                                    for rel, t in staged["requests"]) or "SELECT NULL::VARCHAR AS v"
+    build_prompt_map(con, f"SELECT DISTINCT v FROM ({prompt_sql})", families if families is not None else FamilyIndex(),
+                     workers=workers)
 
 
 def _clean_views(con: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) -> None:
@@ -298,10 +295,11 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, queries: dict[str, str], out:
 def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settings,
              new: list[tuple[InputFile, str]], staged: dict[str, list[tuple[str, dict[str, str]]]],
              report: IngestReport, step: Progress, out: Path) -> tuple[dict[str, Table], list[IngestedFile]]:
-    step("normalising IPs and fingerprinting prompts", 0, 1)
-    _build_maps(con, staged)
+    step("normalising IPs, fingerprinting prompts and finding their families", 0, 1)
+    families = FamilyIndex.from_table(store.read_table("prompt_family_key", ["band_key", "family_id"]))
+    _build_maps(con, staged, families, workers=settings.threads)
     step("building dictionaries", 0, 1)
-    encoding = encode.build_dictionaries(con, staged["requests"], IP_MAP, "_promptmap")
+    encoding = encode.build_dictionaries(con, staged["requests"], IP_MAP, PROMPT_MAP)
     encode.create_table(con)
     selects: dict[str, list[str]] = {t: [] for t in CONTRACTS}
     records: list[IngestedFile] = []
@@ -334,9 +332,10 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
     step("grouping requests by account and artifact", 0, 1)
     span = aggregate.group_requests(con)
-    queries = {**aggregate.request_queries(settings.lockstep_window_minutes, span),
+    queries = {**aggregate.request_queries(settings.lockstep_window_minutes, span), "prompt_family": family_query(),
                "account": aggregate.account_query(), **aggregate.payment_queries(), **aggregate.proxy_queries()}
     tables: dict[str, Table] = dict(_write_outputs(con, queries, out, step))
+    tables["prompt_family_key"] = learnt_keys(families)
     step("matching IPs to proxy ranges", 0, 1)
     tables["exit_of"] = _exit_of(store, tables["ip"].to_table(columns=["ip"]),
                                  tables["proxy_range"].to_table(columns=["network", "proxy_id"]))

@@ -14,9 +14,13 @@ csv and jsonl are materialised into a temporary table of the staging database
 
 from __future__ import annotations
 
-import duckdb
+from pathlib import Path
 
-from linkage.ingest.csv_rows import MalformedFile, stage_csv
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkage.ingest.csv_rows import MalformedFile, contract_columns, stage_csv
 from linkage.ingest.discover import InputFile
 
 MISSING = "MISSING"  # type marker of a contract column the file does not have
@@ -38,6 +42,15 @@ def _describe(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
     return {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
 
 
+def _check_parquet_names(path: Path, columns: tuple[str, ...]) -> None:
+    """Refuse a parquet file that names a contract column twice (DuckDB would rename the second)."""
+    try:
+        names = pq.read_schema(path).names
+    except (pa.ArrowException, OSError) as exc:
+        raise UnreadableInput(path, str(exc).splitlines()[0]) from exc
+    contract_columns([n.strip().lower() for n in names], columns)
+
+
 def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
                columns: tuple[str, ...]) -> dict[str, str]:
     """Create relation `name` (_line, _json_ok, *columns) for file `f`; return column types.
@@ -53,6 +66,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
         if f.fmt == "parquet":
             source = f"read_parquet({path}, file_row_number=true)"
             found = {k.lower(): (k, t) for k, t in _describe(con, source).items()}
+            _check_parquet_names(f.path, columns)
             cols = [f'"{found[c][0]}" AS {c}' if c in found else f"NULL::VARCHAR AS {c}" for c in columns]
             con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT file_row_number + 1 AS _line,"
                         f" TRUE AS _json_ok, {', '.join(cols)} FROM {source}")
@@ -79,6 +93,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, name: str,
             types = {c: "VARCHAR" for c in columns}
     except duckdb.Error as exc:
         raise UnreadableInput(f.path, str(exc).splitlines()[0]) from exc
+    except MalformedFile as exc:  # a parquet file naming a contract column twice
+        raise UnreadableInput(f.path, str(exc)) from exc
     return types
 
 

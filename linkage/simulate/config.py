@@ -110,7 +110,7 @@ def build_config(scale: float, seed: int, variant: str = "baseline") -> Scenario
         legit_accounts=legit,
         legit_rows=max(legit * 25, int(round(20_000_000 * scale))),
         campaigns=campaigns,
-        raw_prompt_fraction=1.0 if scale <= 0.05 else 0.015,
+        raw_prompt_fraction=1.0,  # raw text on every request, like a real log
         cover_fraction=0.4 if camouflage else 0.0,
         legit_proxy_users=0.25 if shared else 0.03,
         legit_proxy_share=0.6 if shared else 0.2,

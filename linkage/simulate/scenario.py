@@ -23,6 +23,7 @@ from linkage.simulate.identities import COUNTRY_CODES, user_agent_bank
 from linkage.simulate.network import build_network
 from linkage.simulate.payments import build_payments
 from linkage.simulate.population import Population, build_population
+from linkage.ingest.fingerprint import fingerprint_prompts
 from linkage.simulate.prompts import build_prompts
 from linkage.simulate.traffic import MODELS, Rows, build_infrastructure, legit_rows, ring_rows
 from linkage.simulate.writers import FORMATS, TableWriter, write_table
@@ -85,9 +86,13 @@ class _RequestEncoder:
         n = len(order)
         raw = rng.random(n) < self.raw_fraction
         pid = r.prompt[order]
-        text_idx = self.bank.raw_text_index(pid, rng)
-        prompt = pc.take(self.bank.texts, pa.array(text_idx, mask=~raw))
-        fp = _dictionary(pid, self.bank.fingerprints, mask=raw) if self.with_fp else pa.nulls(n, pa.string())
+        text = self.bank.render(pid, rng)  # a fresh filling per row
+        if self.with_fp:  # rows without raw text carry the fingerprint of the text they would have had
+            fps = pa.array([f.template for f in fingerprint_prompts(pc.filter(text, pa.array(~raw)).to_pylist())])
+            fp = pc.replace_with_mask(pa.nulls(n, pa.string()), pa.array(~raw), fps)
+            prompt = pc.if_else(pa.array(raw), text, pa.nulls(n, pa.string()))
+        else:
+            prompt, fp = text, pa.nulls(n, pa.string())
         return pa.table({
             "ts": _ts(r.ts[order]),
             "account_id": _dictionary(r.acct[order], self.ids),
@@ -120,7 +125,7 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
     """Write a scenario (accounts, requests, payments, proxies, truth.csv, scenario.json) to `out`.
 
     `raw_prompt_fraction` overrides the share of request rows that carry raw prompt text
-    (default: all rows at scale <= 0.05, 1.5% above); the others carry `prompt_fingerprint`.
+    (default: all rows); the others carry `prompt_fingerprint`.
     """
     cfg = C.build_config(scale, seed, variant)
     if raw_prompt_fraction is not None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from linkage.store.base import GraphStore, StoreError
+from linkage.store.base import GraphStore, StoreBusy, StoreError
 
-__all__ = ["GraphStore", "StoreError", "open_store"]
+__all__ = ["GraphStore", "StoreBusy", "StoreError", "open_store"]
 
 
 def open_store(url: "str | GraphStore", memory_limit: str = "4GB", threads: int = 0,

@@ -34,6 +34,15 @@ class StoreError(RuntimeError):
         super().__init__(f"{operation} failed: {cause}\n  statement: {statement.strip()[:500]}")
 
 
+class StoreBusy(RuntimeError):
+    """Another process has the store open (DuckDB admits one writing process per file)."""
+
+    def __init__(self, url: str, holder: str = ""):
+        self.url = url
+        super().__init__(f"the store is busy: another process{f' ({holder})' if holder else ''} has it open;"
+                         " try again when that one has finished")
+
+
 class GraphStore(ABC):
     """What Linkage needs from a graph store.
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+import re
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from linkage.store.base import GraphStore, Table
+from linkage.store.base import GraphStore, StoreBusy, Table
 from linkage.store.embedded_decisions import EmbeddedDecisions
 from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
@@ -82,6 +83,18 @@ def _parquet_source(table: Table) -> str | None:
     return None
 
 
+def _connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file; StoreBusy when another process holds its lock (never wait, never share)."""
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" not in text.lower():
+            raise
+        pid = re.search(r"\(PID (\d+)\)", text)
+        raise StoreBusy(path, f"PID {pid.group(1)}" if pid else "") from exc
+
+
 class EmbeddedStore(GraphStore):
     """DuckDB behind the GraphStore interface."""
 
@@ -99,7 +112,7 @@ class EmbeddedStore(GraphStore):
             self._open()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(self.url, read_only=self.read_only)
+        con = _connect(self.url, read_only=self.read_only)
         con.execute(f"SET memory_limit = '{self._memory_limit}'")
         if self._threads:
             con.execute(f"SET threads = {int(self._threads)}")

@@ -75,6 +75,12 @@ GRAPH_TABLES: tuple[TableSpec, ...] = (
         ("fingerprint", "VARCHAR", K), ("simhash", "UBIGINT", L), ("capability", "VARCHAR", L),
     ), "PromptFingerprint", doc="Template fingerprint; simhash/capability known once a raw sample was seen."),
     TableSpec("user_agent", _cols(("ua_id", "VARCHAR", K), ("user_agent", "VARCHAR", L)), "UserAgent"),
+    TableSpec("prompt_family", _cols(("family_id", "VARCHAR", K), ("capability", "VARCHAR", L)), "PromptFamily",
+              doc="Near-duplicate prompts: one template whatever its fill-ins (linkage.ingest.families)."),
+    TableSpec("prompt_family_key", _cols(("band_key", "VARCHAR", K), ("family_id", "VARCHAR", MN)),
+              "PromptFamilyKey",
+              doc="MinHash band keys learnt per family: tomorrow's prompts of a template find its family by them."
+                  " A key keeps the family it was first learnt for (the smaller id if two claim it at once)."),
     # --- edges (aggregates of events, never one per request) ----------------
     TableSpec("exit_of", _cols(("ip", "VARCHAR", K), ("proxy_id", "VARCHAR", K)), "EXIT_OF", True),
     TableSpec("used_ip", _cols(
@@ -86,6 +92,9 @@ GRAPH_TABLES: tuple[TableSpec, ...] = (
     TableSpec("sent", _cols(
         ("account_id", "VARCHAR", K), ("fingerprint", "VARCHAR", K), ("count", "BIGINT", S), *_SEEN,
     ), "SENT", True),
+    TableSpec("sent_family", _cols(
+        ("account_id", "VARCHAR", K), ("family_id", "VARCHAR", K), ("count", "BIGINT", S), *_SEEN,
+    ), "SENT_FAMILY", True, doc="Prompts an account sent of one family."),
     TableSpec("used_agent", _cols(
         ("account_id", "VARCHAR", K), ("ua_id", "VARCHAR", K), ("requests", "BIGINT", S), *_SEEN,
     ), "USED_AGENT", True),
@@ -98,7 +107,8 @@ GRAPH_TABLES: tuple[TableSpec, ...] = (
         ("kind", "VARCHAR", K), ("artifact", "VARCHAR", K), ("window_start", TS, K),
         ("account_id", "VARCHAR", K), ("requests", "BIGINT", S),
     ), "SEEN_IN_WINDOW", True,
-        doc="Requests per account on one artifact (ip or prompt) in one short window: lockstep evidence."),
+        doc="Requests per account on one artifact (ip, prompt or prompt_family) in one short window:"
+            " lockstep evidence."),
     # --- bookkeeping ----------------------------------------------------------
     TableSpec("ingested_file", _cols(
         ("content_hash", "VARCHAR", K), ("path", "VARCHAR", L), ("table_name", "VARCHAR", L),
@@ -132,6 +142,7 @@ ARTIFACT_EDGES: dict[str, tuple[str, str, str]] = {
     "ip": ("used_ip", "ip", "requests"),
     "payment": ("paid_with", "instrument_id", "payments"),
     "prompt": ("sent", "fingerprint", "count"),
+    "prompt_family": ("sent_family", "family_id", "count"),
     "user_agent": ("used_agent", "ua_id", "requests"),
 }
 

@@ -1,0 +1,273 @@
+"""Prompt families: one template whatever its fill-ins, found by MinHash LSH with verification.
+
+Prompts are processed in chunks (bounded memory). In a chunk, two prompts join
+when they share a band key (`minhash.signatures`) *and* agree on at least
+`SIMILARITY` of their 64 MinHash values (≈ Jaccard similarity of their word and
+word-pair sets): a shared key alone only makes them candidates, so a chance
+collision or a house-style sentence shared by two templates does not chain
+families together. The connected components are the candidate families. A
+component takes its family id from
+
+1. the families already known — band keys learnt from earlier chunks and earlier
+   nights (`PromptFamilyKey` in the store): the family most of its keys point to
+   (two key hits at least);
+2. otherwise its content: a hash of the three smallest MinHash values that at
+   least `CONSENSUS_SHARE` of its prompts hold — values of the template's fixed
+   wording (no single fill-in is that common), so tomorrow's fillings of the same
+   template mint the same id even in a fresh store.
+
+A lone prompt that matches neither another prompt of its chunk nor a known
+family belongs to no family (an everyday prompt, nearly always), and so does a
+prompt of fewer than `MIN_WORDS` kept words (a common phrase would dominate it).
+Each family *learns* the band keys that recur among its prompts (held by two and
+by `LEARN_SHARE` of them, at most `MAX_LEARNT_PER_CHUNK` per chunk), so later
+prompts of the template find it by lookup; those keys are what the store keeps.
+
+Why not an insertion counter or the component's smallest key: a counter depends
+on arrival order, the smallest key on which rare fillings happened to arrive; the
+learnt keys make an id sticky, the consensus values make it reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from linkage.ingest.minhash import HASHES, MIN_WORDS, ROWS, UNIGRAMS, signatures
+
+CHUNK = 500_000  # prompts per chunk: its signatures take 256 bytes each
+
+SIMILARITY = 0.6  # share of equal MinHash values (≈ Jaccard of shingle sets) for two prompts to join
+CONSENSUS_SAMPLE = 256  # members a new family's id is computed from
+CONSENSUS_SHARE = 0.2  # a MinHash value held by this share of them is common wording
+CONSENSUS_VALUES = 3  # the id hashes this many of the smallest common values
+LEARN_SHARE = 0.01  # a band key is learnt when at least this share of the family's prompts hold it
+MAX_LEARNT_PER_CHUNK = 256  # per family and chunk: the most frequent keys are plenty to be found by
+
+
+@njit(cache=True)
+def _find(parent: np.ndarray, x: int) -> int:
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:
+        parent[x], x = root, parent[x]
+    return root
+
+
+@njit(cache=True)
+def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
+    same = 0
+    for j in range(sig.shape[1]):
+        if sig[a, j] == sig[b, j]:
+            same += 1
+    return same >= need
+
+
+@njit(cache=True)
+def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
+    """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
+    signature values (a candidate is checked against the first prompt of its key's run)."""
+    parent = np.arange(n)
+    start = 0
+    for i in range(1, len(sorted_keys) + 1):
+        if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
+            continue
+        head = owners[start]
+        for j in range(start + 1, i):
+            if _similar(sig, head, owners[j], need):
+                a, b = _find(parent, head), _find(parent, owners[j])
+                if a != b:
+                    if a < b:
+                        parent[b] = a
+                    else:
+                        parent[a] = b
+        start = i
+    for i in range(n):
+        parent[i] = _find(parent, i)
+    return parent
+
+
+@njit(cache=True)
+def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
+                out_comp: np.ndarray, out_key: np.ndarray, out_count: np.ndarray) -> int:
+    """(component, key, prompts) for every key held by a component, from entries sorted by key."""
+    m = 0
+    start = 0
+    for i in range(1, len(sorted_keys) + 1):
+        if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
+            continue
+        comps = np.sort(root[owners[start:i]])
+        run = 0
+        for j in range(len(comps)):
+            run += 1
+            if j + 1 == len(comps) or comps[j + 1] != comps[j]:
+                out_comp[m], out_key[m], out_count[m] = comps[j], sorted_keys[start], run
+                m += 1
+                run = 0
+        start = i
+    return m
+
+
+@njit(cache=True)
+def _consensus_ids(sig: np.ndarray, members: np.ndarray, first: np.ndarray, size: np.ndarray,
+                   sample: int, share: float, k: int) -> np.ndarray:
+    """Per component (its members are members[first[c]:first[c] + size[c]]): a hash of the `k` smallest
+    (MinHash value, position) pairs that at least `share` of its first `sample` members hold.
+
+    Common values come from the template's fixed wording (each fill-in is rare), and the smallest few
+    of a set of common values do not depend on which fillings arrived. More than one: templates
+    of one house style share its sentence, and so a value or two."""
+    out = np.zeros(len(first), np.uint64)
+    for c in range(len(first)):
+        m = min(size[c], sample)
+        need = max(2, int(np.ceil(share * m)))
+        best = np.full(k, np.uint64(0xFFFFFFFFFFFFFFFF))
+        for j in range(sig.shape[1]):
+            vals = np.sort(sig[members[first[c]:first[c] + m], j])
+            run = 1
+            for i in range(1, m + 1):
+                if i < m and vals[i] == vals[i - 1]:
+                    run += 1
+                    continue
+                if run >= need:
+                    cand = (np.uint64(vals[i - 1]) << np.uint64(6)) | np.uint64(j)
+                    if cand < best[k - 1]:  # insert into the sorted k smallest
+                        q = k - 1
+                        while q > 0 and best[q - 1] > cand:
+                            best[q] = best[q - 1]
+                            q -= 1
+                        best[q] = cand
+                run = 1
+        h = np.uint64(0x9E3779B97F4A7C15)
+        for q in range(k):
+            h = _mix_id(h ^ best[q])
+        out[c] = h
+    return out
+
+
+@njit(cache=True, inline="always")
+def _mix_id(x: np.uint64) -> np.uint64:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return x if x != 0 else np.uint64(1)
+
+
+def family_hex(family: int) -> str:
+    return f"{int(family):016x}"
+
+
+class FamilyIndex:
+    """Band key -> family: what earlier chunks and nights learnt; assigns families chunk by chunk."""
+
+    def __init__(self, known_keys: Iterable[int] = (), known_families: Iterable[int] = (),
+                 similarity: float = SIMILARITY) -> None:
+        self.similarity = similarity
+        self._keys = np.asarray(list(known_keys), dtype=np.uint64)
+        self._fams = np.asarray(list(known_families), dtype=np.uint64)
+        order = np.argsort(self._keys, kind="stable")
+        self._keys, self._fams = self._keys[order], self._fams[order]
+        self.learnt: dict[int, int] = {}  # keys learnt in this run (key -> family), for the store
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> "FamilyIndex":
+        """From the store's `prompt_family_key` rows (band_key and family_id, 16 hex digits each)."""
+        keys = [int(k, 16) for k in table["band_key"].to_pylist()]
+        fams = [int(f, 16) for f in table["family_id"].to_pylist()]
+        return cls(keys, fams)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _lookup(self, flat: np.ndarray) -> np.ndarray:
+        if not len(self._keys):
+            return np.zeros(len(flat), np.uint64)
+        idx = np.minimum(np.searchsorted(self._keys, flat), len(self._keys) - 1)
+        return np.where(self._keys[idx] == flat, self._fams[idx], np.uint64(0))
+
+    def _learn(self, keys: np.ndarray, fams: np.ndarray) -> None:
+        fresh = self._lookup(keys) == 0
+        keys, fams = keys[fresh], fams[fresh]
+        keys, first = np.unique(keys, return_index=True)  # a key two families want: the first keeps it
+        fams = fams[first]
+        if not len(keys):
+            return
+        self.learnt.update(zip(keys.tolist(), fams.tolist()))
+        all_keys = np.concatenate([self._keys, keys])
+        order = np.argsort(all_keys, kind="stable")
+        self._keys, self._fams = all_keys[order], np.concatenate([self._fams, fams])[order]
+
+    def assign(self, sig: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Family (uint64, 0 = none) per prompt of one chunk, from its signatures and band keys
+        (`minhash.signatures`); learns as it goes."""
+        n, bands = keys.shape
+        family = np.zeros(n, np.uint64)
+        rows = np.flatnonzero(valid)
+        if not len(rows):
+            return family
+        flat = keys[rows].ravel()
+        order = np.argsort(flat)
+        flat = flat[order]
+        owner = (order // bands).astype(np.int64)
+        root = _components(flat, owner, sig[rows], int(np.ceil(self.similarity * sig.shape[1])), len(rows))
+        run_comp = np.empty(len(flat), np.int64)
+        run_key = np.empty(len(flat), np.uint64)
+        run_count = np.empty(len(flat), np.int64)
+        m = _key_counts(flat, owner, root, run_comp, run_key, run_count)
+        run_comp, run_key, run_count = run_comp[:m], run_key[:m], run_count[:m]
+        run_known = self._lookup(run_key)
+        size = np.bincount(root, minlength=len(rows))
+
+        chosen = np.zeros(len(rows), np.uint64)  # family per component root
+        # 1. known families: the one most of the component's key occurrences point to
+        k = run_known != 0
+        if k.any():  # a component needs two votes: one lone key is too little to join a known family
+            k &= np.bincount(run_comp[k], weights=run_count[k], minlength=len(rows))[run_comp] >= 2
+        if k.any():
+            kc, kf, kn = run_comp[k], run_known[k], run_count[k]
+            o = np.lexsort((kf, kc))
+            kc, kf, kn = kc[o], kf[o], kn[o]
+            gs = np.flatnonzero(np.r_[True, (kc[1:] != kc[:-1]) | (kf[1:] != kf[:-1])])
+            votes, gc, gf = np.add.reduceat(kn, gs), kc[gs], kf[gs]
+            o = np.lexsort((gf, -votes, gc))  # most votes, then the smaller id
+            first = np.r_[True, gc[o][1:] != gc[o][:-1]]
+            chosen[gc[o][first]] = gf[o][first]
+        # 2. new families: components of two or more prompts take an id from their common content
+        mint = np.flatnonzero((chosen == 0) & (size >= 2))
+        if len(mint):
+            members = np.argsort(root, kind="stable")
+            first = np.searchsorted(root[members], mint)
+            chosen[mint] = _consensus_ids(sig[rows], members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+                                          CONSENSUS_VALUES)
+
+        # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
+        fam_of_run = chosen[run_comp]
+        need = np.maximum(2, np.ceil(LEARN_SHARE * size[run_comp]))
+        keep = (fam_of_run != 0) & (run_count >= need)
+        if keep.any():
+            lc, lk, ln, lf = run_comp[keep], run_key[keep], run_count[keep], fam_of_run[keep]
+            o = np.lexsort((lk, -ln, lc))
+            lc, lk, lf = lc[o], lk[o], lf[o]
+            rank = np.arange(len(lc)) - np.searchsorted(lc, lc)
+            top = rank < MAX_LEARNT_PER_CHUNK
+            self._learn(lk[top], lf[top])
+        family[rows] = chosen[root]
+        return family
+
+
+def assign_families(texts: pa.Array | list[str], index: FamilyIndex | None = None,
+                    chunk: int = CHUNK, hashes: int = HASHES, rows: int = ROWS,
+                    min_words: int = MIN_WORDS, unigrams: bool = UNIGRAMS) -> np.ndarray:
+    """Family per prompt (uint64, 0 = none), chunk by chunk through `index` (a fresh one if None)."""
+    index = index if index is not None else FamilyIndex()
+    arr = pa.array(texts, pa.string()) if isinstance(texts, list) else texts
+    out = np.zeros(len(arr), np.uint64)
+    for lo in range(0, len(arr), chunk):
+        part = arr.slice(lo, chunk)
+        sig, keys, valid = signatures(part, hashes, rows, min_words, unigrams)
+        out[lo:lo + len(part)] = index.assign(sig, keys, valid)
+    return out

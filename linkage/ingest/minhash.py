@@ -1,0 +1,135 @@
+"""MinHash band keys of raw prompt text, compiled (numba) and run on both cores.
+
+A prompt becomes a set of *shingles*: its words (ASCII folded to lower case;
+a word is a run of letters, digits or non-ASCII bytes) and each pair of
+neighbouring words. Words holding a digit (numbers, hex ids, `task-8812`) and
+one-letter words are dropped before pairing, so a dropped number does not even
+break the pair around it. Words that are fill-ins — a lower-case id, a path
+segment, a word from a vocabulary — each change one word and two pairs; the
+template's fixed wording is the bulk of the set.
+
+The set is summarised by a 64-value MinHash (per value, one permutation of the
+shingle hashes: odd multiplier + offset mod 2**64, top 32 bits; the minimum over
+the set), so two prompts agree on a value with probability J, the Jaccard
+similarity of their shingle sets. The values are cut into bands of `ROWS`: two
+prompts share a band key with probability J**ROWS — the cheap candidate test
+that `families` then verifies on the whole signature. Everything is computed
+from the text alone, so a prompt gets the same signature tonight and tomorrow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from numba import njit, prange
+
+HASHES = 64  # MinHash values per prompt
+ROWS = 4  # values per band: candidates are cheap, `families` verifies them on the whole signature
+BANDS = HASHES // ROWS
+UNIGRAMS = True  # words as shingles beside word pairs
+MIN_WORDS = 10  # kept words: a shorter prompt is too little evidence to join a family (a common phrase dominates it)
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_PAIR = np.uint64(0x9E3779B97F4A7C15)
+_rng = np.random.default_rng(20260101)
+_MULT = _rng.integers(1, 2 ** 63, HASHES * 4, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
+_ADD = _rng.integers(0, 2 ** 63, HASHES * 4, dtype=np.uint64)
+
+
+@njit(cache=True, inline="always")
+def _mix(x: np.uint64) -> np.uint64:
+    # splitmix64 finaliser: every input bit reaches every output bit
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(cache=True, inline="always")
+def _add(mins: np.ndarray, h: np.uint64, mult: np.ndarray, add: np.ndarray) -> None:
+    # k permutations of the shingle hash: odd multiplier + offset (mod 2**64), top 32 bits compete
+    for j in range(len(mins)):
+        v = np.uint32((h * mult[j] + add[j]) >> np.uint64(32))
+        if v < mins[j]:
+            mins[j] = v
+
+
+@njit(cache=True, parallel=True)
+def _signatures(data: np.ndarray, offsets: np.ndarray, rows: int, min_words: int, unigrams: bool,
+                mult: np.ndarray, add: np.ndarray, sig: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> None:
+    n = len(offsets) - 1
+    k = sig.shape[1]
+    bands = k // rows
+    for i in prange(n):
+        mins = np.full(k, np.uint32(0xFFFFFFFF), dtype=np.uint32)
+        start, end = offsets[i], offsets[i + 1]
+        h = _FNV_OFFSET
+        length = 0
+        digit = False
+        prev = np.uint64(0)
+        words = 0
+        for p in range(start, end + 1):
+            c = np.uint64(data[p]) if p < end else np.uint64(32)
+            word_char = (c >= 97 and c <= 122) or (c >= 48 and c <= 57) or (c >= 65 and c <= 90) or c >= 128
+            if word_char:
+                if c >= 65 and c <= 90:
+                    c += np.uint64(32)
+                elif c >= 48 and c <= 57:
+                    digit = True
+                h = (h ^ c) * _FNV_PRIME
+                length += 1
+                continue
+            if length >= 2 and not digit:
+                w = _mix(h)
+                if unigrams:
+                    _add(mins, w, mult, add)
+                if words > 0:
+                    _add(mins, _mix(prev * _PAIR + w), mult, add)
+                prev = w
+                words += 1
+            h = _FNV_OFFSET
+            length = 0
+            digit = False
+        valid[i] = words >= min_words
+        for j in range(k):
+            sig[i, j] = mins[j] if valid[i] else 0
+        for t in range(bands):
+            key = _mix(np.uint64(t + 1) * _PAIR)
+            for q in range(rows):
+                key = _mix(key ^ np.uint64(mins[t * rows + q]))
+            keys[i, t] = (key if key != 0 else np.uint64(1)) if valid[i] else 0
+
+
+def _utf8_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes, offsets) of a string array, nulls as empty strings, without copying the text."""
+    if pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type):
+        arr = texts
+    else:
+        arr = texts.cast(pa.large_string())
+    if arr.null_count:
+        arr = arr.fill_null("")
+    _, off_buf, data_buf = arr.buffers()
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(off_buf, dtype=width, count=len(arr) + 1, offset=arr.offset * np.dtype(width).itemsize)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+    if len(data) == 0:
+        data = np.zeros(1, np.uint8)
+    return data, offsets.astype(np.int64)
+
+
+def signatures(texts: pa.Array | list[str], hashes: int = HASHES, rows: int = ROWS,
+               min_words: int = MIN_WORDS, unigrams: bool = UNIGRAMS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures (n, hashes) uint32, band keys (n, hashes // rows) uint64, valid (n,) bool) of raw
+    prompts; an invalid row (too few words) has zeros and belongs to no family."""
+    if hashes % rows or hashes > len(_MULT):
+        raise ValueError(f"hashes must be a multiple of rows and at most {len(_MULT)}")
+    arr = pa.array(texts, pa.string()) if isinstance(texts, list) else texts
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    data, offsets = _utf8_buffers(arr)
+    sig = np.zeros((len(arr), hashes), dtype=np.uint32)
+    keys = np.zeros((len(arr), hashes // rows), dtype=np.uint64)
+    valid = np.zeros(len(arr), dtype=np.bool_)
+    if len(arr):
+        _signatures(data, offsets, rows, min_words, unigrams, _MULT[:hashes], _ADD[:hashes], sig, keys, valid)
+    return sig, keys, valid
