@@ -103,6 +103,7 @@ def test_hashed_artifacts_stay_hashed(store_after_split: Path) -> None:
     try:
         hashes = {r[0] for r in con.execute("SELECT instrument_id FROM paid_with").fetchall()}
         prompts = {r[0] for r in con.execute("SELECT fingerprint FROM sent").fetchall()}
+        prompts |= {r[0] for r in con.execute("SELECT family_id FROM sent_family").fetchall()}
     finally:
         con.close()
     exported = [o["pattern"].split("'")[1] for o in _by_type(bundle, "indicator") if "x-linkage" in o["pattern"]]
