@@ -119,6 +119,17 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(default="neo4j", description="Neo4j database the engine reads and writes")
     neo4j_batch_size: int = Field(
         default=5000, description="Rows per UNWIND batch (one transaction each) when ingesting into Neo4j")
+    # ---- the nightly job (issue #9; see linkage/nightly/) ----
+    nightly_lock: Path | None = Field(
+        default=None, description="Lock file of the nightly job; default: beside the DuckDB store "
+        "(<store>.nightly.lock), else <input>/.linkage-nightly.lock")
+    report_dir: Path | None = Field(
+        default=None, description="Where the nightly job writes its reports; default: <input>/_reports")
+    # ---- indicator sharing (issue #9; see linkage/indicators/) ----
+    stix_tlp: str = Field(default="amber", description="TLP marking of exported STIX bundles: clear, green, amber, red")
+    stix_producer: str = Field(default="Linkage", description="Name of the producer identity in exported bundles")
+    stix_min_ring_share: float = Field(
+        default=0.5, description="An artifact is exported only if at least this share of its users are ring members")
 
     # ---- analyst decisions (issue #12; see linkage/detect/decisions.py) ----
     dismissed_score_margin: float = Field(

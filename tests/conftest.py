@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from neo4j_server import docker_compose_file, neo4j_server, neo4j_store  # noqa: F401 (fixtures)
 
+from nightly_support import clean_nights, decided_nights  # noqa: F401  (session fixtures of the nightly tests)
+
 # A suite that silently collects nothing must not pass: CI fails below this count.
 MIN_EXPECTED_TESTS = 20
 

@@ -159,9 +159,6 @@ class GraphStore(ABC):
         shape of `linkage.detect.evidence.evidence_paths`; None: search in Python."""
         return None
 
-
-# (n, a, b, w, resolution, seed, min_size, min_tie) -> community label per account, -1 for none
-CommunityFinder = Callable[..., "np.ndarray"]
     # ---- analyst decisions, appended for issue #12 ------------------------------
     # The embedded engine keeps them in a small file beside the store (see
     # embedded_decisions.py) so they can be written while a nightly job holds the
@@ -196,3 +193,7 @@ CommunityFinder = Callable[..., "np.ndarray"]
         epoch = datetime.fromtimestamp(0).astimezone()
         return [RingMember(account_id=a, ring_id=r.ring_id, score=r.score, since=started.get(r.updated_run, epoch))
                 for r in self.rings(include_dissolved=False, with_members=True) for a in r.members]
+
+
+# (n, a, b, w, resolution, seed, min_size, min_tie) -> community label per account, -1 for none
+CommunityFinder = Callable[..., "np.ndarray"]

@@ -16,7 +16,7 @@ from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
 from linkage.store.models import AllowlistEntry, RingDecision, RingMember
-from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, TABLES, Merge, TableSpec
+from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
 
 RESULT_DDL = """
 CREATE TABLE IF NOT EXISTS detection_run (
@@ -112,14 +112,14 @@ class EmbeddedStore(GraphStore):
             self._open()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        con = _connect(self.url, self.read_only)
+        con = _connect(self.url, read_only=self.read_only)
         con.execute(f"SET memory_limit = '{self._memory_limit}'")
         if self._threads:
             con.execute(f"SET threads = {int(self._threads)}")
         con.execute("SET TimeZone = 'UTC'")
         if not self.read_only:
             with self.timed("create schema"):
-                for spec in GRAPH_TABLES:
+                for spec in GRAPH_TABLES + NIGHTLY_TABLES:
                     con.execute(_ddl(spec))
                 con.execute(RESULT_DDL)
         self._con = con
