@@ -23,6 +23,8 @@ class ArtifactKind(Enum):
     PROMPT = strawberry.enum_value("prompt", description="A prompt template fingerprint (never the raw prompt).")
     USER_AGENT = strawberry.enum_value("user_agent", description="A user agent (client build).")
     EMAIL_DOMAIN = strawberry.enum_value("email_domain", description="The domain of the account's e-mail.")
+    PROMPT_FAMILY = strawberry.enum_value(
+        "prompt_family", description="A prompt family: one template whatever its fill-ins (never the raw prompt).")
 
 
 @strawberry.enum(description="How a list of rings is ordered (always descending, ties by id).")
