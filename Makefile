@@ -39,6 +39,8 @@ bench: setup
 	$(BIN)/python bench/bench_simulate.py --scale $(BENCH_SCALE)
 	$(BIN)/python bench/bench_ingest.py --scale $(BENCH_SCALE)
 	$(BIN)/python bench/bench_detect.py --scale $(BENCH_SCALE) --seed 7
+	$(BIN)/python bench/bench_families.py
+	$(BIN)/python bench/bench_prompt_cost.py
 
 ## Mutation testing (mutmut 3) over detect/ and the ingest rules; prints the score per module and the
 ## surviving mutants (see tests/mutation_equivalent.md). Hours in full: MUTATION_EVERY=4 tests every 4th

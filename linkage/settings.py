@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     lockstep_window_minutes: int = Field(
         default=10, description="Width of the time buckets kept for lockstep evidence"
     )
+    tick_seconds: int = Field(
+        default=1, description="Width of the per-account activity buckets kept for synchrony evidence")
     # Detection knobs live here too so the nightly job and the CLI share them.
     allowlist: Path | None = Field(
         default=None, description="File of artifacts (kind:value per line) that must never link accounts"
@@ -59,11 +61,12 @@ class Settings(BaseSettings):
         default=2, description="Independent evidence families a pair needs to be linked")
     min_edge_weight: float = Field(default=0.6, description="Minimum combined weight of a linked pair")
     min_corroboration: float = Field(
-        default=0.5, description="Weight a linked pair needs from families other than its strongest")
+        default=0.3, description="Weight a linked pair needs from families other than its strongest")
     lockstep_min_windows: int = Field(
         default=3, description="Shared short windows before two accounts count as in lockstep")
     lockstep_kinds: str = Field(
-        default="prompt", description="co_window kinds used for lockstep, comma-separated (prompt, ip); "
+        default="prompt,prompt_family", description="co_window kinds used for lockstep, comma-separated "
+        "(prompt, prompt_family, ip); "
         "ip windows mostly restate the network evidence and cost most of the time at scale")
     lockstep_max_group: int = Field(
         default=5000, description="Windows with more accounts than this on one artifact are ignored")
@@ -75,6 +78,29 @@ class Settings(BaseSettings):
         default=0.25, description="Members tied to their community below this share of its median member are dropped")
     burst_minutes: int = Field(
         default=60, description="Accounts created within this many minutes of another member are a burst")
+    # ---- synchrony: acting together in seconds, whatever is sent (see linkage/detect/synchrony.py) ----
+    sync_window_seconds: float = Field(default=4.0, description="Bucket width for synchrony (a multiple of tick_seconds)")
+    sync_min_ticks: int = Field(default=5, description="Active buckets an account needs before it is tested")
+    sync_account_z: float = Field(
+        default=3.0, description="Bucket-mates beyond chance (z) an account needs to be paired at all")
+    sync_max_group: int = Field(default=48, description="Accounts in one bucket paired with at most this many others")
+    sync_min_shared: int = Field(default=5, description="Buckets two accounts must share")
+    sync_min_log10p: float = Field(
+        default=8.0, description="Chance of that many shared buckets must be below 10^-this")
+    sync_saturation_log10p: float = Field(
+        default=24.0, description="Surprise (-log10 p) at which the timing weight reaches 1")
+    sync_periodic_share: float = Field(
+        default=0.3, description="Accounts with this share of their activity in one minute of the hour "
+        "(cron jobs) are not tested for synchrony")
+    sync_link_alone: float = Field(
+        default=1.0, description="A synchrony weight at or above this links a pair without a second family")
+    ablate: str = Field(
+        default="", description="Evidence left out, for ablation benchmarks: comma-separated among "
+        "cards, templates, network, timing, creation, release")
+    young_days: float = Field(
+        default=120, description="Accounts created within this many days of the data's end count as young")
+    release_window_hours: float = Field(
+        default=72, description="Hours after a model release in which a rush to it counts as release shift")
     # ---- consolidation: one operator, one ring (see linkage/detect/consolidate.py) ----
     consolidate: bool = Field(
         default=True, description="Join reported rings that share the same operator-exclusive content")

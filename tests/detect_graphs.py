@@ -51,7 +51,24 @@ class GraphBuilder:
         self.rows["co_window"].append({"kind": kind, "artifact": artifact, "window_start": start,
                                        "account_id": acc, "requests": requests})
 
+    def tick(self, acc: str, when: datetime, requests: int = 1) -> None:
+        self.rows["tick"].append({"account_id": acc, "tick_start": when, "requests": requests})
+
     # ---- composites ----------------------------------------------------------
+    def job_runner(self, accs: list[str], jobs: int = 300, fanout: int = 8, days: int = 20) -> None:
+        """A job runner: each job fans out over `fanout` of `accs` within 3 seconds (sub-second times)."""
+        for _ in range(jobs):
+            start = T0 + timedelta(seconds=float(self.rng.random() * days * 86_400))
+            for i in self.rng.choice(len(accs), size=min(fanout, len(accs)), replace=False):
+                self.tick(accs[int(i)], start + timedelta(seconds=float(self.rng.random() * 3)))
+
+    def human_ticks(self, acc: str, n: int = 40, days: int = 20, hours: range = range(24)) -> None:
+        """An ordinary account's requests at independent random times within `hours` (UTC)."""
+        for _ in range(n):
+            day = int(self.rng.integers(0, days))
+            hour = int(self.rng.choice(list(hours)))
+            self.tick(acc, T0 + timedelta(days=day, hours=hour, seconds=float(self.rng.random() * 3600)))
+
     def ring(self, name: str, n: int, *, cards: int = 2, templates: int = 3, pool: list[str] | None = None,
              lockstep: bool = True, release_shift: bool = True, created: datetime | None = None,
              domain: str | None = None, payment: bool = True, ips_per_account: int = 3, start: int = 0,

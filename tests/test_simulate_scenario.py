@@ -147,9 +147,16 @@ def test_every_variant_writes_valid_contract_data(tmp_path: Path, variant: str) 
         if truth[a]:
             ring_cards.setdefault(truth[a], set()).add(card)
             ring_accounts.setdefault(truth[a], set()).add(a)
-    for r in ring_cards:
-        if variant in ("no-payment-sharing", "hard"):
+    tactics = {c["ring_id"]: t for c, t in zip(json.loads((tmp_path / "scenario.json").read_text())["campaigns"],
+                                              json.loads((tmp_path / "scenario.json").read_text())["tactics"])}
+    for r in set(truth.values()) - {""}:
+        cards = tactics[r].split("cards=")[1].split()[0]
+        if variant in ("no-payment-sharing", "hard") or cards == "per_account":
             assert len(ring_cards[r]) == len(ring_accounts[r])  # one card per account
+        elif cards == "none":
+            assert r not in ring_cards
+        elif cards == "mixed":  # some heads share one card, the others a card per account
+            assert len(ring_cards[r]) < len(ring_accounts[r])
         else:
             assert len(ring_cards[r]) * 10 <= len(ring_accounts[r])  # a few cards, many accounts
 

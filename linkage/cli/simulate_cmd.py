@@ -22,7 +22,8 @@ def simulate(
                                          "0.01 runs in seconds.")] = 0.01,
     seed: Annotated[int, typer.Option(help="Seed: same seed, scale and variant give identical files.")] = 7,
     variant: Annotated[str, typer.Option(help="baseline | camouflage | shared-proxies | "
-                                         "no-payment-sharing | hard (all three).")] = "baseline",
+                                         "no-payment-sharing | hard (all three) | "
+                                         "drawn (each operator's tactics drawn from the seed).")] = "baseline",
     fmt: Annotated[str, typer.Option("--format", help="parquet | jsonl | jsonl.gz | csv")] = "parquet",
     store: StoreOpt = None,
     verbose: VerboseOpt = False,

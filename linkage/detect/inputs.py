@@ -15,7 +15,10 @@ import pyarrow.compute as pc
 
 from linkage.store.base import GraphStore
 
-KINDS = ("ip", "proxy", "payment", "prompt", "user_agent", "email_domain")
+# Evidence kinds detection knows, in code order. A kind the store does not return simply has no
+# links (e.g. "prompt_family" before the near-duplicate families are ingested); rows of a kind
+# not listed here are ignored. What a kind counts as (family, weight) is in specificity.py.
+KINDS = ("ip", "proxy", "payment", "prompt", "user_agent", "email_domain", "prompt_family")
 
 
 @dataclass
@@ -28,7 +31,7 @@ class Links:
     account: np.ndarray  # int64 per link
     artifact: np.ndarray  # int64 per link
     count: np.ndarray  # int64 per link
-    first_seen: np.ndarray  # int64 epoch seconds per link
+    first_seen: np.ndarray  # float64 epoch seconds per link (sub-second kept)
 
     @property
     def n_accounts(self) -> int:
@@ -58,9 +61,18 @@ def read_allowlist(path: Path | None) -> set[tuple[str, str]]:
     return out
 
 
-def _epoch_seconds(col: pa.ChunkedArray) -> np.ndarray:
-    ts = pc.cast(col, pa.timestamp("s", tz="UTC"))
-    return pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy()
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def epoch_seconds(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Float epoch seconds of a timestamp column, sub-second part kept (nulls: 0).
+
+    Real logs carry micro- or nanoseconds; a cast to whole seconds would refuse them
+    (Arrow's safe cast) or silently truncate. Float64 keeps microseconds at today's epochs.
+    """
+    unit = col.type.unit if pa.types.is_timestamp(col.type) else "us"
+    raw = pc.fill_null(pc.cast(col, pa.int64()), 0).to_numpy(zero_copy_only=False)
+    return raw.astype(np.float64) / _PER_SECOND[unit]
 
 
 def load_links(store: GraphStore, allowlist: set[tuple[str, str]]) -> Links:
@@ -107,7 +119,7 @@ def load_links(store: GraphStore, allowlist: set[tuple[str, str]]) -> Links:
             banned |= (artifact_kind == KINDS.index(kind)) & (artifact_value == value)
         keep &= ~banned[art]
     count = pc.fill_null(table["count"], 1).to_numpy().astype(np.int64)
-    first = _epoch_seconds(table["first_seen"])
+    first = epoch_seconds(table["first_seen"])
     return Links(account_ids=account_ids, artifact_kind=artifact_kind, artifact_value=artifact_value,
                  account=acc[keep], artifact=art[keep], count=count[keep], first_seen=first[keep])
 
@@ -116,7 +128,7 @@ def load_links(store: GraphStore, allowlist: set[tuple[str, str]]) -> Links:
 class AccountFacts:
     """Per-account facts used by scoring, indexed by account code."""
 
-    created_at: np.ndarray  # int64 epoch seconds, -1 when unknown
+    created_at: np.ndarray  # float64 epoch seconds, -1 when unknown
     requests: np.ndarray  # int64 total requests
     release_share: np.ndarray  # float: share of traffic on a new model within 24 h of its release
     release_active: np.ndarray  # bool: had traffic in a release window at all
@@ -125,9 +137,9 @@ class AccountFacts:
 
 def account_created(store: GraphStore, index: dict[str, int], n: int) -> np.ndarray:
     tbl = store.read_table("account", ["account_id", "created_at"])
-    out = np.full(n, -1, dtype=np.int64)
+    out = np.full(n, -1.0, dtype=np.float64)
     ids = tbl["account_id"].to_pylist()
-    ts = _epoch_seconds(tbl["created_at"])
+    ts = epoch_seconds(tbl["created_at"])
     valid = pc.is_valid(tbl["created_at"]).to_numpy(zero_copy_only=False)
     codes = np.array([index.get(a, -1) for a in ids], dtype=np.int64)
     ok = (codes >= 0) & valid

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from linkage.detect.ablation import Ablation
 from linkage.detect.communities import communities, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
 from linkage.detect.decisions import review_dismissed, store_allowlist
@@ -19,12 +20,14 @@ from linkage.detect.ring_identity import match_rings
 from linkage.detect.scoring import TARGETED, score_communities
 from linkage.detect.similarity import similarity
 from linkage.detect.specificity import specificity
+from linkage.detect.synchrony import SyncPairs, SyncParams, read_ticks, synchrony
 from linkage.detect.temporal import activity, lockstep
 from linkage.settings import Settings
 from linkage.store.base import GraphStore
 from linkage.store.models import DetectionResult, DetectionRun, Ring, RingArtifact, RingChange, RingMember
 
-STEPS = ("load", "specificity", "lockstep", "activity", "similarity", "communities", "scoring", "save")
+STEPS = ("load", "specificity", "lockstep", "synchrony", "activity", "similarity", "communities", "scoring",
+         "save")
 TOP_ARTIFACTS = 25
 Progress = Callable[[str], None]
 
@@ -41,10 +44,21 @@ def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
             "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
             "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist",
+            "sync_window_seconds", "sync_min_ticks", "sync_account_z", "sync_max_group", "sync_min_shared",
+            "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
+            "release_window_hours",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
             "consolidate_outside_share")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
             for k in keys}
+
+
+def _sync_params(settings: Settings) -> SyncParams:
+    return SyncParams(window=settings.sync_window_seconds, min_ticks=settings.sync_min_ticks,
+                      account_z=settings.sync_account_z, max_group=settings.sync_max_group,
+                      min_shared=settings.sync_min_shared, min_log10p=settings.sync_min_log10p,
+                      saturation_log10p=settings.sync_saturation_log10p,
+                      periodic_share=settings.sync_periodic_share)
 
 
 def detect(store: GraphStore, settings: Settings, progress: Progress | None = None) -> DetectionResult:
@@ -59,21 +73,29 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
         step(name)
         return time.perf_counter()
 
+    ablation = Ablation.parse(settings.ablate)
     t = time.perf_counter()
     # the allowlist file and the artifacts analysts allowlisted through the API
-    links = load_links(store, read_allowlist(settings.allowlist) | store_allowlist(store))
+    links = ablation.links(load_links(store, read_allowlist(settings.allowlist) | store_allowlist(store)))
     index = links.account_index()
     created = account_created(store, index, links.n_accounts)
+    if ablation.creation:
+        created[:] = -1
     t = mark("load", t)
     spec = specificity(links, settings)
     t = mark("specificity", t)
     lock = lockstep(store, index, settings.neighbours, settings.lockstep_max_group,
-                    settings.lockstep_min_windows,
-                    tuple(k.strip() for k in settings.lockstep_kinds.split(",") if k.strip()))
+                    settings.lockstep_min_windows, ablation.lockstep_kinds(
+                        tuple(k.strip() for k in settings.lockstep_kinds.split(",") if k.strip())))
     t = mark("lockstep", t)
-    act = activity(store, index, links.n_accounts, settings.model_release)
+    sync: SyncPairs | None = SyncPairs.empty() if ablation.timing else synchrony(
+        *read_ticks(store, index), links.n_accounts, _sync_params(settings))
+    t = mark("synchrony", t)
+    act = activity(store, index, links.n_accounts, settings.model_release, settings.release_window_hours)
+    if ablation.release:
+        act.release_active[:] = False
     t = mark("activity", t)
-    pw, linked = similarity(links, spec, lock, settings)
+    pw, linked = similarity(links, spec, lock, settings, sync)
     t = mark("similarity", t)
     combined = pw.combined
     labels = communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
@@ -83,7 +105,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
 
     def score(lab: np.ndarray) -> list[dict[str, float]]:
         return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
-                                 created, act, capability, settings.burst_minutes * 60)
+                                 created, act, capability, settings.burst_minutes * 60, sync,
+                                 settings.young_days * 86_400)
 
     scores = score(labels)
     is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
@@ -135,6 +158,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     counts = {"accounts": links.n_accounts, "links": int(len(links.account)),
               "artifacts": links.n_artifacts, "candidate_pairs": int(len(pw.a)),
               "linked_pairs": int(linked.sum()), "lockstep_pairs": int(len(lock[0])),
+              "sync_pairs": int(len(sync.a)) if sync is not None else -1,
               "communities": len(scores), "rings": len(reported), "rings_consolidated": consolidated,
               "flagged_accounts": len(members),
               **{f"ms_{k}": int(v * 1000) for k, v in timings.items()}}

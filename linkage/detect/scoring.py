@@ -1,21 +1,27 @@
 """Score each community in [0, 1] from named, stored components.
 
-Each component is in [0, 1]; the score is their weighted mean (`WEIGHTS`).
+Each component is in [0, 1]:
 - evidence_kinds: independent evidence families that tie ≥30% of the members
   together through linked pairs (1 family → 0, 4 or more → 1);
 - exclusivity: of the artifacts ≥2 members share, how much of their use is inside
   the community (member-weighted);
-- template_concentration: share of members' prompt traffic on templates that ≥10%
-  (and ≥3) of members send and that are mostly sent by members of candidate rings;
+- template_concentration: share of members' prompt traffic on templates (exact
+  fingerprints or near-duplicate families) that ≥10% (and ≥3) of members send and that
+  are mostly sent by members of candidate rings;
 - capability_targeting: of that templated traffic, the share aimed at reasoning,
   coding or tool use;
-- synchrony: share of members in lockstep with another member on a prompt;
+- synchrony: share of members in lockstep with another member on a prompt, or in
+  synchrony with one (the same seconds beyond chance, whatever was sent);
 - creation_burst: share of members created within `burst_minutes` of another member;
+- account_youth: share of members created within `young_days` of the data's end;
 - volume: members' median requests against the population median (10× → 1);
-- release_shift: members' share of new-model traffic within 24 h of a release, above
-  the population's.
-Corporate orgs (one NAT, one card, one domain: many kinds, exclusive) still score
-low: diverse prompts, steady creation, no lockstep, no release rush.
+- release_shift: members' share of new-model traffic within `release_window_hours` of
+  a release, above the population's.
+The score (`combine`) rests on the operator *behaviours* only (templates, synchrony,
+creation, release shift, volume): evidence kinds and exclusivity say a group is tied
+together, which households and companies are too. Companies (one NAT, one card, one
+domain, internal templates, office hours) score low: no lockstep, old accounts, no
+release rush; a company's scripted pipeline is stopped by the lifecycle gate.
 """
 
 from __future__ import annotations
@@ -25,15 +31,19 @@ import numpy as np
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.similarity import KIND_MIN, PairWeights
 from linkage.detect.specificity import FAMILIES, TIMING
+from linkage.detect.synchrony import SyncPairs
 from linkage.detect.temporal import Activity
 
-WEIGHTS = {
-    "evidence_kinds": 1.0, "exclusivity": 0.5, "template_concentration": 1.5,
-    "capability_targeting": 0.5, "synchrony": 1.0, "creation_burst": 1.0,
-    "volume": 0.5, "release_shift": 1.0,
-}
+COMPONENTS = ("evidence_kinds", "exclusivity", "template_concentration", "capability_targeting", "synchrony",
+              "creation_burst", "account_youth", "volume", "release_shift")
+# What operators do that ordinary groups do not, each in [0, 1]; the score is the mean of the
+# best TOP of them (several weak signals agreeing, none required), times the lifecycle gate.
+BEHAVIOURS = ("template_concentration", "synchrony", "creation", "release_shift", "volume")
+TOP = 3
+GATE_SIZE = (10, 30)
 TARGETED = ("reasoning", "coding", "tool_use")
 PROMPT = KINDS.index("prompt")
+TEMPLATE_KINDS = (PROMPT, KINDS.index("prompt_family"))
 
 
 def _per_label_mean(labels: np.ndarray, values: np.ndarray, n_labels: int) -> np.ndarray:
@@ -44,7 +54,8 @@ def _per_label_mean(labels: np.ndarray, values: np.ndarray, n_labels: int) -> np
 def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: PairWeights,
                       linked: np.ndarray, lock: tuple[np.ndarray, ...],
                       lock_min_windows: int, created: np.ndarray, act: Activity,
-                      capability: np.ndarray, burst_seconds: int) -> list[dict[str, float]]:
+                      capability: np.ndarray, burst_seconds: float,
+                      sync: SyncPairs | None = None, young_seconds: float = 120 * 86_400) -> list[dict[str, float]]:
     """Components per community label 0..L-1 (see module doc)."""
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if n_labels == 0:
@@ -77,27 +88,43 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     excl_den = np.bincount(uk_lab[shared], weights=c[shared].astype(float), minlength=n_labels)
     comps["exclusivity"] = np.where(excl_den > 0, excl_num / np.maximum(excl_den, 1), 0.0)
 
-    # template concentration and capability targeting (by request counts)
-    is_prompt = links.artifact_kind[l_art] == PROMPT
+    # template concentration and capability targeting (by request counts), per template kind:
+    # exact fingerprints, and near-duplicate families where the store has them (one agentic
+    # template with random fill-ins gives every prompt its own fingerprint but one family)
     need = np.maximum(3, 0.1 * size)
     # a ring's template is mostly sent by candidate-ring members (of this or a sibling
     # community: a big operator may come out as several communities), not by the crowd
     in_any = np.bincount(links.artifact[member_link], minlength=n_art)
-    templ = (c >= need[uk_lab]) & (in_any[uk_art] / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == PROMPT)
-    link_templ = templ[inv] & is_prompt
-    total = np.bincount(l_lab[is_prompt], weights=l_cnt[is_prompt], minlength=n_labels)
-    on_t = np.bincount(l_lab[link_templ], weights=l_cnt[link_templ], minlength=n_labels)
-    comps["template_concentration"] = np.where(total > 0, on_t / np.maximum(total, 1), 0.0)
-    tgt = link_templ & capability[l_art]
-    on_tgt = np.bincount(l_lab[tgt], weights=l_cnt[tgt], minlength=n_labels)
-    comps["capability_targeting"] = np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0)
+    comps["template_concentration"] = np.zeros(n_labels)
+    comps["capability_targeting"] = np.zeros(n_labels)
+    for kind in TEMPLATE_KINDS:
+        is_kind = links.artifact_kind[l_art] == kind
+        templ = (c >= need[uk_lab]) & (in_any[uk_art] / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == kind)
+        link_templ = templ[inv] & is_kind
+        total = np.bincount(l_lab[is_kind], weights=l_cnt[is_kind], minlength=n_labels)
+        on_t = np.bincount(l_lab[link_templ], weights=l_cnt[link_templ], minlength=n_labels)
+        conc = np.where(total > 0, on_t / np.maximum(total, 1), 0.0)
+        tgt = link_templ & capability[l_art]
+        on_tgt = np.bincount(l_lab[tgt], weights=l_cnt[tgt], minlength=n_labels)
+        better = conc > comps["template_concentration"]
+        comps["template_concentration"] = np.where(better, conc, comps["template_concentration"])
+        comps["capability_targeting"] = np.where(
+            better, np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0), comps["capability_targeting"])
 
-    # synchrony: members in lockstep with another member
-    la, lb, win, fam = lock
-    ok = (win >= lock_min_windows) & (fam == TIMING) & (labels[la] >= 0) & (labels[la] == labels[lb])
+    # synchrony: members acting in the same seconds as another member beyond chance. Lockstep
+    # on a prompt (same template, same 10 minutes) has no chance model: an office team sending
+    # its internal templates during office hours has it too. It links pairs, but counts here
+    # only for a store without tick data (`sync` None).
     in_lock = np.zeros(len(labels), float)
-    in_lock[la[ok]] = 1.0
-    in_lock[lb[ok]] = 1.0
+    if sync is None:
+        la, lb, win, fam = lock
+        ok = (win >= lock_min_windows) & (fam == TIMING) & (labels[la] >= 0) & (labels[la] == labels[lb])
+        in_lock[la[ok]] = 1.0
+        in_lock[lb[ok]] = 1.0
+    elif len(sync.a):
+        ok = (labels[sync.a] >= 0) & (labels[sync.a] == labels[sync.b])
+        in_lock[sync.a[ok]] = 1.0
+        in_lock[sync.b[ok]] = 1.0
     members = np.nonzero(labels >= 0)[0]
     comps["synchrony"] = _per_label_mean(labels[members], in_lock[members], n_labels)
 
@@ -112,6 +139,11 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
         close[1:] |= near
         close[:-1] |= near
     comps["creation_burst"] = _per_label_mean(s_lab, close.astype(float), n_labels)
+    # youth: members created within `young_seconds` of the data's end (disposable accounts)
+    young = (created[known] >= 0) & (created[known] >= act.span_end - young_seconds)
+    # a fresh operator's accounts are (nearly) all young; ~1 in 10 ordinary accounts is
+    share = _per_label_mean(labels[known], young.astype(float), n_labels)
+    comps["account_youth"] = np.clip((share - 0.5) / 0.4, 0, 1)
 
     # volume: median requests per member vs population median of active accounts
     active_req = act.requests[act.requests > 0]
@@ -131,10 +163,27 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     shift = np.clip(2.0 * (mean_share - pop) / max(1e-9, 1.0 - pop), 0, 1)
     comps["release_shift"] = np.where(has, shift, 0.0)
 
-    total_w = sum(WEIGHTS.values())
+    scores = combine(comps, size)
     out = []
     for i in range(n_labels):
-        row = {k: round(float(comps[k][i]), 4) for k in WEIGHTS}
-        row["score"] = round(sum(WEIGHTS[k] * row[k] for k in WEIGHTS) / total_w, 4)
+        row = {k: round(float(comps[k][i]), 4) for k in COMPONENTS}
+        row["score"] = round(float(scores[i]), 4)
         out.append(row)
     return out
+
+
+def combine(comps: dict[str, np.ndarray], size: np.ndarray) -> np.ndarray:
+    """Score per community from its components and sizes (see module doc).
+
+    The mean of the TOP strongest behaviours, so that any three agreeing suffice and no
+    single one is needed; times a gate max(creation, release shift, scale): an operator's
+    accounts are fresh, or chase a release, or are many (scale: 0 at GATE_SIZE[0]
+    members, 1 at GATE_SIZE[1]), while a company's scripted pipeline (a few accounts,
+    one template, on a schedule, heavy) is none of these and must not be a ring.
+    """
+    creation = np.maximum(comps["creation_burst"], comps["account_youth"])
+    values = np.stack([creation if b == "creation" else comps[b] for b in BEHAVIOURS], axis=1)
+    top = -np.sort(-values, axis=1)[:, :TOP].mean(axis=1)
+    scale = np.clip((size - GATE_SIZE[0]) / (GATE_SIZE[1] - GATE_SIZE[0]), 0, 1)
+    gate = np.maximum.reduce([creation, comps["release_shift"], scale])
+    return top * gate

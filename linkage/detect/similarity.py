@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from linkage.detect.inputs import Links
-from linkage.detect.specificity import FAMILIES, Specificity
+from linkage.detect.specificity import FAMILIES, TIMING, Specificity
+from linkage.detect.synchrony import SyncPairs
 from linkage.settings import Settings
 
 KIND_MIN = 0.05  # a family "agrees" on a pair when its weight reaches this
@@ -33,6 +34,7 @@ class PairWeights:
     a: np.ndarray
     b: np.ndarray
     w: np.ndarray  # float32, shape (pairs, len(FAMILIES))
+    sync: np.ndarray | None = None  # float32 per pair: synchrony weight (0: none), see synchrony.py
 
     @property
     def kinds(self) -> np.ndarray:
@@ -119,24 +121,43 @@ def top_k(a: np.ndarray, b: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
     return keep
 
 
+def _aligned(pw: PairWeights, n: int, sync: SyncPairs) -> np.ndarray:
+    """Synchrony weight per row of `pw` (0 where the pair is not in synchrony)."""
+    out = np.zeros(len(pw.a), np.float32)
+    if len(sync.a) == 0 or len(pw.a) == 0:
+        return out
+    keys = pw.a.astype(np.int64) * n + pw.b
+    pos = np.searchsorted(keys, np.minimum(sync.a, sync.b) * n + np.maximum(sync.a, sync.b))
+    out[pos] = np.maximum(out[pos], sync.weight)  # every sync pair is among pw's rows (added below)
+    return out
+
+
 def similarity(links: Links, spec: Specificity, lock: tuple[np.ndarray, ...],
-               settings: Settings) -> tuple[PairWeights, np.ndarray]:
-    """All candidate pairs with family weights, and the mask of pairs linked in the graph."""
+               settings: Settings, sync: SyncPairs | None = None) -> tuple[PairWeights, np.ndarray]:
+    """All candidate pairs with family weights, and the mask of pairs linked in the graph.
+
+    Synchrony pairs (`sync`) add to the timing family like lockstep does; one at or above
+    `sync_link_alone` links its pair without a second family: thousands of shared seconds
+    against a handful expected is not one weak signal but many independent ones.
+    """
+    sync = sync if sync is not None else SyncPairs.empty()
     a, b, fam, w = artifact_pairs(links, spec, settings)
     la, lb, windows, lfam = lock
     lw = lockstep_weight(windows, settings.lockstep_min_windows)
     pw = pair_weights(
         links.n_accounts,
-        np.concatenate([a, la.astype(np.int32)]), np.concatenate([b, lb.astype(np.int32)]),
-        np.concatenate([fam, lfam.astype(np.int8)]),
-        np.concatenate([w, lw.astype(np.float32)]),
+        np.concatenate([a, la.astype(np.int32), sync.a.astype(np.int32)]),
+        np.concatenate([b, lb.astype(np.int32), sync.b.astype(np.int32)]),
+        np.concatenate([fam, lfam.astype(np.int8), np.full(len(sync.a), TIMING, np.int8)]),
+        np.concatenate([w, lw.astype(np.float32), sync.weight]),
     )
     del a, b, fam, w
+    pw.sync = _aligned(pw, links.n_accounts, sync)
     combined = pw.combined
     # corroboration: what the other families add beyond the single strongest one
     corroboration = combined - pw.w.max(axis=1)
     linked = ((pw.kinds >= settings.min_kinds) & (combined >= settings.min_edge_weight)
-              & (corroboration >= settings.min_corroboration))
+              & (corroboration >= settings.min_corroboration)) | (pw.sync >= settings.sync_link_alone)
     idx = np.nonzero(linked)[0]
     kept = top_k(pw.a[idx], pw.b[idx], combined[idx], settings.top_k)
     mask = np.zeros(len(pw.a), bool)

@@ -26,9 +26,11 @@ from linkage.settings import Settings
 # (a proxy is derived from the IPs), so that "several kinds agree" means several
 # independent things agree.
 FAMILIES = ("network", "payment", "prompt", "device", "email", "timing")
-KIND_FAMILY = {"ip": 0, "proxy": 0, "payment": 1, "prompt": 2, "user_agent": 3, "email_domain": 4}
+KIND_FAMILY = {"ip": 0, "proxy": 0, "payment": 1, "prompt": 2, "user_agent": 3, "email_domain": 4,
+               "prompt_family": 2}  # a family is a template whatever its fill-ins: prompt evidence
 TIMING = FAMILIES.index("timing")
-KIND_WEIGHT = {"ip": 1.0, "proxy": 0.3, "payment": 1.0, "prompt": 1.0, "user_agent": 0.4, "email_domain": 0.6}
+KIND_WEIGHT = {"ip": 1.0, "proxy": 0.3, "payment": 1.0, "prompt": 1.0, "user_agent": 0.4, "email_domain": 0.6,
+               "prompt_family": 1.0}
 
 
 @dataclass

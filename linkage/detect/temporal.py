@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from linkage.detect.inputs import epoch_seconds
 from linkage.detect.specificity import FAMILIES, TIMING
 from linkage.store.base import GraphStore
 
@@ -28,6 +29,7 @@ class Activity:
     release_active: np.ndarray  # bool: account had traffic in a release window
     population_release_share: float
     releases: dict[str, int]  # model -> release epoch seconds used
+    span_end: float = 0.0  # end of the last hour with traffic (epoch seconds)
 
 
 def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
@@ -43,8 +45,10 @@ def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_grou
     the `timing` family; on the same IP it is `network` evidence (a busy proxy exit puts
     strangers in one window).
     """
-    tbl = store.co_window_groups(max_group, kinds)
     empty = np.zeros(0, np.int64)
+    if not kinds:
+        return empty, empty, empty, empty
+    tbl = store.co_window_groups(max_group, kinds)
     if tbl.num_rows == 0:
         return empty, empty, empty, empty
     ids = pa.array(list(index.keys()), pa.string())
@@ -87,8 +91,10 @@ def _releases(hours: np.ndarray, models: np.ndarray, model_names: list[str],
     return {m: t for m, t in first.items() if t > start + DAY and model_names[m]}
 
 
-def activity(store: GraphStore, index: dict[str, int], n: int, model_release: str | None) -> Activity:
-    """Volume per account and each account's share of new-model traffic within 24 h of release."""
+def activity(store: GraphStore, index: dict[str, int], n: int, model_release: str | None,
+             window_hours: float = 24.0) -> Activity:
+    """Volume per account and each account's share of new-model traffic within `window_hours`
+    of a release (an operator may switch a day or two late; ordinary users take weeks)."""
     tbl = store.read_table("activity", ["account_id", "hour", "model", "requests"])
     requests = np.zeros(n, np.int64)
     share = np.zeros(n, float)
@@ -99,7 +105,7 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     pos = pc.index_in(tbl["account_id"], value_set=ids)
     ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
     acc = np.array(list(index.values()), np.int64)[pc.fill_null(pos, 0).to_numpy()[ok]]
-    hours = pc.cast(pc.cast(tbl["hour"], pa.timestamp("s", tz="UTC")), pa.int64()).to_numpy()[ok]
+    hours = (epoch_seconds(tbl["hour"]) // 1).astype(np.int64)[ok]  # whole hours, whatever the unit
     model_dict = pc.fill_null(tbl["model"], "").combine_chunks().dictionary_encode()
     model_names = model_dict.dictionary.to_pylist()
     models = model_dict.indices.to_numpy()[ok]
@@ -110,7 +116,7 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
         in_window = np.zeros(len(hours), bool)
         on_new = np.zeros(len(hours), bool)
         for m, rel in releases.items():
-            win = (hours >= rel) & (hours < rel + DAY)
+            win = (hours >= rel) & (hours < rel + window_hours * 3600)
             in_window |= win
             on_new |= win & (models == m)
         tot = np.bincount(acc[in_window], weights=req[in_window], minlength=n)
@@ -121,4 +127,4 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     else:
         pop = 0.0
     return Activity(requests, share, active, pop,
-                    {model_names[m]: t for m, t in releases.items()})
+                    {model_names[m]: t for m, t in releases.items()}, float(hours.max()) + 3600.0)

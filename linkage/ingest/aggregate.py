@@ -97,8 +97,10 @@ def _co_window(kind: str, key: str, dictionary: str, window_minutes: int, span: 
         JOIN {dictionary} d ON d.h = g.k JOIN _d_acct a ON a.h = g.aid"""
 
 
-def request_queries(window_minutes: int, span: tuple[int, int]) -> dict[str, str]:
+def request_queries(window_minutes: int, span: tuple[int, int], tick_seconds: int = 1) -> dict[str, str]:
     """SQL per graph table that comes from requests (after `group_requests`, which gives `span`).
+
+    `tick` counts each account's requests per `tick_seconds` bucket (synchrony evidence).
 
     Each groups by the integer keys and decodes strings only on the result.
     """
@@ -119,6 +121,10 @@ def request_queries(window_minutes: int, span: tuple[int, int]) -> dict[str, str
                          sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out
                   FROM {REQUESTS} GROUP BY ALL) g
             JOIN _d_acct a ON a.h = g.aid JOIN _d_model m ON m.h = g.mid""",
+        "tick": f"""
+            SELECT a.s AS account_id, make_timestamp(g.t) AS tick_start, g.n AS requests
+            FROM (SELECT aid, {bucket(int(tick_seconds) * 1_000_000)} AS t, count(*) AS n
+                  FROM {REQUESTS} GROUP BY ALL) g JOIN _d_acct a ON a.h = g.aid""",
         "co_window": f"({_co_window('ip', 'iid', '_d_ip', window_minutes, span)}) UNION ALL"
                      f" ({_co_window('fp', 'fid', '_d_fp', window_minutes, span)}) UNION ALL"
                      f" ({_co_window('fam', 'famid', '_d_fam', window_minutes, span)})",

@@ -332,7 +332,8 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
     step("grouping requests by account and artifact", 0, 1)
     span = aggregate.group_requests(con)
-    queries = {**aggregate.request_queries(settings.lockstep_window_minutes, span), "prompt_family": family_query(),
+    queries = {**aggregate.request_queries(settings.lockstep_window_minutes, span, settings.tick_seconds),
+               "prompt_family": family_query(),
                "account": aggregate.account_query(), **aggregate.payment_queries(), **aggregate.proxy_queries()}
     tables: dict[str, Table] = dict(_write_outputs(con, queries, out, step))
     tables["prompt_family_key"] = learnt_keys(families)

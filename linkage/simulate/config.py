@@ -11,8 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import numpy as np
+
+from linkage.simulate.tactics import Tactics, draw_tactics
+
 GENERATOR_VERSION = "linkage-sim/1.0"
-VARIANTS = ("baseline", "camouflage", "shared-proxies", "no-payment-sharing", "hard")
+VARIANTS = ("baseline", "camouflage", "shared-proxies", "no-payment-sharing", "hard", "drawn")
 
 # The observed window of logs, and the release the campaigns chase.
 SPAN_START = datetime(2026, 2, 1, tzinfo=timezone.utc)
@@ -57,6 +61,7 @@ class ScenarioConfig:
     legit_proxy_share: float  # share of those users' traffic that goes through such proxies
     card_per_ring_account: bool
     pool_ips: dict[str, int] = field(default_factory=dict)  # provider -> pool size
+    tactics: tuple[Tactics, ...] = ()  # per campaign (see tactics.py)
 
     @property
     def ring_accounts(self) -> int:
@@ -77,6 +82,7 @@ def build_config(scale: float, seed: int, variant: str = "baseline") -> Scenario
         raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     if not scale > 0:
         raise ValueError("scale must be positive")
+    drawn = variant == "drawn"
     camouflage = variant in ("camouflage", "hard")
     shared = variant in ("shared-proxies", "hard")
     no_cards = variant in ("no-payment-sharing", "hard")
@@ -105,6 +111,12 @@ def build_config(scale: float, seed: int, variant: str = "baseline") -> Scenario
         "CloudHop": _scaled(32, scale, 2) * 256,
         "unlisted-dc": _scaled(8, scale, 2) * 256,
     }
+    if drawn:  # each operator's tactics from the tactic space, by seed (not by the data's rng streams)
+        trng = np.random.default_rng([seed, 0x7AC71C5])
+        tactics = tuple(draw_tactics(trng, c.accounts) for c in campaigns)
+    else:
+        tactics = tuple(Tactics(cards="per_account" if no_cards else "pooled",
+                                cover=0.4 if camouflage else 0.0) for _ in campaigns)
     return ScenarioConfig(
         scale=scale, seed=seed, variant=variant,
         legit_accounts=legit,
@@ -116,4 +128,5 @@ def build_config(scale: float, seed: int, variant: str = "baseline") -> Scenario
         legit_proxy_share=0.6 if shared else 0.2,
         card_per_ring_account=no_cards,
         pool_ips=pool,
+        tactics=tactics,
     )

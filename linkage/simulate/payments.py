@@ -55,11 +55,28 @@ def build_payments(cfg: ScenarioConfig, pop: Population, rng: np.random.Generato
         idx = np.flatnonzero(pop.op == o)
         idx = idx[np.argsort(pop.created[idx], kind="stable")]
         n = len(idx)
-        if cfg.card_per_ring_account:
-            n_cards = n
-        else:
+        pattern = "per_account" if cfg.card_per_ring_account else cfg.tactics[o].cards
+        if pattern == "pooled":
             n_cards = max(1, int(np.ceil(n / rng.integers(c.accounts_per_card[0], c.accounts_per_card[1] + 1))))
-        card[idx] = next_id + (np.arange(n) * n_cards) // n
+            card[idx] = next_id + (np.arange(n) * n_cards) // n
+        elif pattern == "per_account":
+            n_cards = n
+            card[idx] = next_id + np.arange(n)
+        elif pattern in ("per_head", "mixed"):
+            # one card per head; "mixed": two heads in three share one, the rest a card per account
+            head = pop.batch[idx]
+            _, head = np.unique(head, return_inverse=True)
+            shares = np.ones(int(head.max()) + 1, bool) if pattern == "per_head" else \
+                rng.random(int(head.max()) + 1) < 2 / 3
+            shares[0] = True  # "mixed" always has a sharing head, and a card-free one when it can
+            if pattern == "mixed" and len(shares) > 1 and shares.all():
+                shares[-1] = False
+            per_acc = ~shares[head]
+            card[idx] = np.where(per_acc, next_id + int(head.max()) + 1 + np.cumsum(per_acc) - 1, next_id + head)
+            n_cards = int(head.max()) + 1 + int(per_acc.sum())
+        else:  # "none": never pays
+            n_cards = 0
+            card[idx] = -1
         next_id += n_cards
         op_bins.append(rng.choice(len(PREPAID_BINS), size=2, replace=False))
 
@@ -76,6 +93,7 @@ def build_payments(cfg: ScenarioConfig, pop: Population, rng: np.random.Generato
     inst_country[card[has]] = pop.country[has]
     for o in range(len(cfg.campaigns)):
         cards = np.unique(card[pop.op == o])
+        cards = cards[cards >= 0]
         inst_type[cards] = np.where(rng.random(len(cards)) < 0.7, 1, 0)
         inst_bin[cards] = np.array(PREPAID_BINS, dtype=object)[op_bins[o][rng.integers(0, 2, len(cards))]]
         inst_country[cards] = 0  # issued in the US, whatever the account claims

@@ -23,6 +23,8 @@ class Orgs:
     nat_start: np.ndarray  # index into the org_nat segment
     nat_count: np.ndarray
     shared_card: np.ndarray  # bool
+    office: np.ndarray  # bool: members work office hours (weekdays, 9-18 local)
+    internal: np.ndarray  # bool: members also send the company's internal templates
     domain: list[str]
     org_id: list[str]
 
@@ -77,6 +79,7 @@ def _orgs(cfg: ScenarioConfig, rng: np.random.Generator, n_legit: int) -> tuple[
     org_id = [f"org_{x:010x}" for x in rng.integers(1 << 36, 1 << 40, n_orgs).tolist()]
     orgs = Orgs(n=n_orgs, nat_start=nat_start, nat_count=nat_count,
                 shared_card=(rng.random(n_orgs) < 0.3) & (np.arange(n_orgs) >= 2),  # giants: own cards
+                office=rng.random(n_orgs) < 0.6, internal=rng.random(n_orgs) < 0.4,
                 domain=domain, org_id=org_id)
     return orgs, sizes
 
@@ -158,22 +161,35 @@ def build_population(cfg: ScenarioConfig, rng: np.random.Generator, first_sdk: i
     batch_start: list[int] = []
     for o, c in enumerate(cfg.campaigns):
         n = c.accounts
+        t = cfg.tactics[o]
         wave_times = np.sort(rng.uniform(start - c.first_wave_days * DAY, start + c.last_wave_days * DAY, c.waves))
         wave = np.sort(rng.integers(0, c.waves, n))
         jitter = np.clip(rng.normal(0, 1.5 * HOUR, n), -4 * HOUR, 4 * HOUR)
         cr = (wave_times[wave] + jitter).astype(np.int64)
-        # batches: consecutive accounts of one wave, batch_size at a time
-        local = np.zeros(n, np.int64)
-        for w in range(c.waves):
-            m = wave == w
-            local[m] = np.arange(int(m.sum())) // c.batch_size
-        key = wave * 100_000 + local
-        uniq, b_local = np.unique(key, return_inverse=True)
+        if t.creation == "burst":  # all within one week
+            first = start - rng.uniform(0, 20) * DAY
+            cr = np.sort(first + rng.random(n) * 7 * DAY).astype(np.int64)
+        elif t.creation == "trickle":  # steadily, over two months
+            cr = np.sort(start - 40 * DAY + rng.random(n) * 60 * DAY).astype(np.int64)
         b0 = len(batch_op)
-        for u in uniq.tolist():
-            w = u // 100_000
-            batch_op.append(o)
-            batch_start.append(int(max(start, wave_times[w] + rng.uniform(4, 24) * HOUR)))
+        if t.heads:  # heads: accounts created one after another form one head
+            b_local = (np.arange(n) * t.heads) // n
+            last = np.maximum.reduceat(cr, np.flatnonzero(np.r_[True, b_local[1:] != b_local[:-1]]))
+            for h in range(int(b_local.max()) + 1):
+                batch_op.append(o)
+                batch_start.append(int(max(start, last[h] + rng.uniform(1, 12) * HOUR)))
+        else:
+            # batches: consecutive accounts of one wave, batch_size at a time
+            local = np.zeros(n, np.int64)
+            for w in range(c.waves):
+                m = wave == w
+                local[m] = np.arange(int(m.sum())) // c.batch_size
+            key = wave * 100_000 + local
+            uniq, b_local = np.unique(key, return_inverse=True)
+            for u in uniq.tolist():
+                w = u // 100_000
+                batch_op.append(o)
+                batch_start.append(int(max(start, wave_times[w] + rng.uniform(4, 24) * HOUR)))
         w_rows = rng.lognormal(0.0, 0.4, n)
         r = np.maximum(10, np.round(w_rows / w_rows.sum() * c.exchanges)).astype(np.int64)
         # a few scripted agents per operator: two common SDK builds and its own rare build
@@ -184,7 +200,10 @@ def build_population(cfg: ScenarioConfig, rng: np.random.Generator, first_sdk: i
         parts["wave"].append(wave.astype(np.int32))
         parts["batch"].append((b0 + b_local).astype(np.int32))
         parts["rows"].append(r)
-        parts["ua"].append(ua_opts[rng.choice(3, size=n, p=[0.2, 0.2, 0.6])].astype(np.int64))
+        ua_pick = ua_opts[rng.choice(3, size=n, p=[0.2, 0.2, 0.6])].astype(np.int64)
+        if t.agent == "common_sdk":  # the SDK build ordinary integrators send too
+            ua_pick[:] = first_sdk
+        parts["ua"].append(ua_pick)
         parts["email"] += ident.pattern_emails(rng, n, ident.OPERATOR_DOMAINS[o], 0.3 if o == 2 else 0.05)
     R = sum(len(x) for x in parts["op"])
 

@@ -71,7 +71,9 @@ def _accounts_table(pop: Population) -> pa.Table:
 class _RequestEncoder:
     """Index rows → an Arrow chunk of the requests table."""
 
-    def __init__(self, pop: Population, net, bank, uas: list[str], raw_fraction: float, with_fp: bool) -> None:
+    def __init__(self, pop: Population, net, bank, uas: list[str], raw_fraction: float, with_fp: bool,
+                 subsecond: bool = False) -> None:
+        self.subsecond = subsecond  # real logs carry microseconds; the fixed variants whole seconds
         self.ids = pa.array(pop.account_id, pa.string())
         self.ips = net.ips
         self.bank = bank
@@ -93,8 +95,11 @@ class _RequestEncoder:
             prompt = pc.if_else(pa.array(raw), text, pa.nulls(n, pa.string()))
         else:
             prompt, fp = text, pa.nulls(n, pa.string())
+        micros = r.ts[order].astype(np.int64) * 1_000_000
+        if self.subsecond:
+            micros = micros + rng.integers(0, 1_000_000, n)
         return pa.table({
-            "ts": _ts(r.ts[order]),
+            "ts": pa.array(micros, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
             "account_id": _dictionary(r.acct[order], self.ids),
             "ip": _dictionary(r.ip[order], self.ips),
             "prompt": prompt,
@@ -161,7 +166,8 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
     step("world", 5, 5)
 
     # requests, in chunks of accounts: each chunk is sorted by time and written as a row group
-    enc = _RequestEncoder(pop, net, bank, uas, cfg.raw_prompt_fraction, cfg.raw_prompt_fraction < 1.0)
+    enc = _RequestEncoder(pop, net, bank, uas, cfg.raw_prompt_fraction, cfg.raw_prompt_fraction < 1.0,
+                          subsecond=variant == "drawn")
     schema = REQUEST_SCHEMA if enc.with_fp else REQUEST_SCHEMA.remove(REQUEST_SCHEMA.get_field_index("prompt_fingerprint"))
     writer = TableWriter(out, "requests", fmt, schema)
     total = int(pop.rows.sum())
@@ -219,6 +225,7 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
         "timestamps": "parquet: timestamp[us, UTC] columns; csv/jsonl: RFC 3339 UTC strings",
         "raw_prompt_fraction": cfg.raw_prompt_fraction, "cover_fraction": cfg.cover_fraction,
         "legit_proxy_users": cfg.legit_proxy_users, "card_per_ring_account": cfg.card_per_ring_account,
+        "tactics": [t.describe() for t in cfg.tactics],
         "accounts": pop.n, "legit_accounts": summary.legit_accounts, "ring_accounts": summary.ring_accounts,
         "rows": summary.rows, "campaigns": campaigns,
     }

@@ -25,6 +25,9 @@ OLD, NEW = 0, 1
 # local hour-of-day activity of people (not scripts)
 DIURNAL = np.array([2, 1, 1, 1, 1, 2, 4, 7, 10, 12, 13, 13, 12, 12, 13, 13, 12, 10, 9, 9, 10, 9, 6, 4], float)
 DIURNAL /= DIURNAL.sum()
+# local hour-of-day activity of an office team: 9 to 18, a dip at lunch
+OFFICE = np.array([0] * 9 + [8, 12, 12, 6, 10, 12, 12, 10, 6] + [0] * 6, float)
+OFFICE /= OFFICE.sum()
 SESSION_SECONDS = 240
 
 
@@ -58,12 +61,14 @@ class Infrastructure:
     sess_resi: np.ndarray  # start of the session's residential IP window
     sess_dc: np.ndarray
     sess_tpl: np.ndarray
+    sess_spread: np.ndarray  # per session: seconds over which its requests arrive
     homes: np.ndarray  # home index -> IP index
     vpn: np.ndarray
     vpn_p: np.ndarray
     cgnat: np.ndarray
     cgnat_p: np.ndarray
     public_pools: np.ndarray  # every proxy pool exit a legit user may touch
+    public_resi: np.ndarray  # the residential pools' exits
 
 
 def _zipf_p(n: int, a: float) -> np.ndarray:
@@ -91,14 +96,26 @@ def build_infrastructure(cfg: ScenarioConfig, pop: Population, net: Network, ban
              np.concatenate([dc_slice("pool:RackEdge", 0.5, 1.0), net.seg("pool:unlisted-dc")])]
     op_templates = [bank.segments[f"op{o}"] for o in range(len(cfg.campaigns))]
     release = epoch(MODEL_RELEASE)
-    shift = np.array([release + c.shift_lag_hours * HOUR for c in cfg.campaigns], np.int64)
     end = epoch(SPAN_END)
+    tactics = cfg.tactics
+    lag = [c.shift_lag_hours if t.shift_lag_hours is None else t.shift_lag_hours for c, t in zip(cfg.campaigns, tactics)]
+    shift = np.array([release + h * HOUR if t.shift else end for h, t in zip(lag, tactics)], np.int64)
 
     n_b = len(pop.batch_op)
     rows_per_batch = np.bincount(pop.batch[pop.op >= 0], weights=pop.rows[pop.op >= 0], minlength=n_b)
     accts_per_batch = np.bincount(pop.batch[pop.op >= 0], minlength=n_b)
     per_session = rng.uniform(8, 20, n_b)
     count = np.maximum(3, np.ceil(rows_per_batch / np.maximum(1, accts_per_batch) / per_session)).astype(np.int64)
+    dispatch = np.array([tactics[o].dispatch for o in pop.batch_op.tolist()], dtype=object)
+    # a job runner: each job fans out over 10-40 of the head's accounts, one request each
+    fanout = np.minimum(rng.uniform(10, 40, n_b), np.maximum(2, accts_per_batch))
+    jobs = np.maximum(3, np.ceil(rows_per_batch / fanout)).astype(np.int64)
+    count = np.where(dispatch == "round_robin", jobs, count)
+    # human-paced: a few requests per account per session
+    slow = np.maximum(3, np.ceil(rows_per_batch / np.maximum(1, accts_per_batch) / rng.uniform(2, 5, n_b)))
+    count = np.where(dispatch == "human", slow.astype(np.int64), count)
+    spread_b = np.select([dispatch == "round_robin", dispatch == "human"],
+                         [rng.uniform(1.5, 5, n_b), rng.uniform(1200, 2400, n_b)], SESSION_SECONDS)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
     times = []
     for b in range(n_b):  # a few hundred batches
@@ -107,7 +124,8 @@ def build_infrastructure(cfg: ScenarioConfig, pop: Population, net: Network, ban
         k = int(count[b])
         post = rng.random(k) < w_post / max(1.0, w_pre + w_post)
         t = np.where(post, sh + rng.random(k) * (end - sh), lo + rng.random(k) * max(1, sh - lo))
-        times.append(np.sort((t // 60 * 60).astype(np.int64)))  # cron: on the minute
+        cron = dispatch[b] != "round_robin"  # sessions start on the minute; a job queue any second
+        times.append(np.sort((t // 60 * 60 if cron else t).astype(np.int64)))
     total = int(count.sum())
     sess_op = np.repeat(pop.batch_op, count)
     resi_len = np.array([len(x) for x in op_resi])[sess_op]
@@ -123,17 +141,26 @@ def build_infrastructure(cfg: ScenarioConfig, pop: Population, net: Network, ban
         sess_resi=(rng.random(total) * resi_len).astype(np.int64),
         sess_dc=(rng.random(total) * dc_len).astype(np.int64),
         sess_tpl=(rng.random(total) * tpl_len).astype(np.int64),
+        sess_spread=np.repeat(spread_b, count),
         homes=np.concatenate([net.seg("home_v4"), net.seg("home_v6")]),
         vpn=vpn, vpn_p=_zipf_p(len(vpn), 1.3), cgnat=net.seg("cgnat"), cgnat_p=_zipf_p(len(net.seg("cgnat")), 1.0),
         public_pools=public,
+        public_resi=np.concatenate([net.seg(f"pool:{p}") for p in ("Resiflow", "HomeRoute", "Peerlink")]),
     )
 
 
-def _human_times(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Times in [lo, hi) that follow the local day (offset: hours from UTC)."""
+def _human_times(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, offset: np.ndarray,
+                 office: np.ndarray | None = None) -> np.ndarray:
+    """Times in [lo, hi) that follow the local day (offset: hours from UTC); `office` rows
+    follow office hours on weekdays instead (a team that works together, not in lockstep)."""
     n = len(lo)
     day = (lo + rng.random(n) * (hi - lo)) // DAY
     local_hour = rng.choice(24, size=n, p=DIURNAL)
+    if office is not None and office.any():
+        k = int(office.sum())
+        local_hour[office] = rng.choice(24, size=k, p=OFFICE)
+        weekday = (day[office] + 3) % 7  # 1970-01-01 was a Thursday: 0 = Monday
+        day[office] = day[office] - np.where(weekday >= 5, weekday - 4, 0)  # weekend -> Friday
     utc = ((local_hour - offset) % 24) * HOUR
     t = day * DAY + utc.astype(np.int64) + rng.integers(0, HOUR, n)
     return np.clip(t, lo, hi - 1)
@@ -147,14 +174,15 @@ def legit_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pr
     start, end, release = epoch(SPAN_START), epoch(SPAN_END), epoch(MODEL_RELEASE)
     lo = np.maximum(pop.created[a], start)
     hi = np.full(n, end, np.int64)
-    ts = _human_times(rng, lo, hi, COUNTRY_OFFSETS[pop.country[a]])
+    org = pop.org[a]
+    has_org = org >= 0
+    office = has_org & pop.orgs.office[np.maximum(org, 0)]
+    ts = _human_times(rng, lo, hi, COUNTRY_OFFSETS[pop.country[a]], office)
     cron = pop.sched_minute[a] >= 0  # integrations run around the clock on their minute
     cron_t = (lo + rng.random(n) * (hi - lo)) // HOUR * HOUR + pop.sched_minute[a] * 60 + rng.integers(0, 20, n)
     ts = np.where(cron, np.clip(cron_t, lo, hi - 1), ts)
 
     # where from: office NAT or home, phone, VPN, proxy
-    org = pop.org[a]
-    has_org = org >= 0
     orgs = pop.orgs
     o = np.where(has_org, org, 0)
     nat = net.seg("org_nat")[orgs.nat_start[o] + (rng.random(n) * orgs.nat_count[o]).astype(np.int64)]
@@ -183,6 +211,10 @@ def legit_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pr
     prompt[m] = popular[rng.choice(len(popular), size=int(m.sum()), p=_zipf_p(len(popular), 1.05))]
     private = pop.private_prompt[a]
     prompt = np.where((private >= 0) & (rng.random(n) < 0.85), integ[np.maximum(private, 0)], prompt)
+    # a company's internal templates (3 per company), a quarter of its members' traffic
+    internal = has_org & pop.orgs.internal[np.maximum(org, 0)] & (rng.random(n) < 0.25) & (private < 0)
+    pick = (org.astype(np.int64) * 7919 + rng.integers(0, 3, n)) % len(integ)
+    prompt = np.where(internal, integ[pick], prompt)
 
     ua = np.where(rng.random(n) < 0.8, pop.ua[a], pop.ua2[a])
     # adoption of the new model over weeks; pinned integrations lag
@@ -203,7 +235,14 @@ def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pro
     b = pop.batch[a].astype(np.int64)
     op = pop.op[a].astype(np.int64)
     s = infra.sess_first[b] + (rng.random(n) * infra.sess_count[b]).astype(np.int64)
-    ts = np.minimum(infra.sess_time[s] + rng.integers(0, SESSION_SECONDS, n), epoch(SPAN_END) - 1)
+    ts = np.minimum(infra.sess_time[s] + (rng.random(n) * infra.sess_spread[s]).astype(np.int64),
+                    epoch(SPAN_END) - 1)
+    tactics = cfg.tactics
+    alone = np.array([t.dispatch == "independent" for t in tactics])[op]
+    if alone.any():  # each account on its own, at human hours
+        lo = np.maximum(pop.batch_start[b[alone]], pop.created[a[alone]])
+        ts[alone] = _human_times(rng, lo, np.full(int(alone.sum()), epoch(SPAN_END), np.int64),
+                                 COUNTRY_OFFSETS[pop.country[a[alone]]])
 
     ip = np.empty(n, np.int64)
     tpl = np.empty(n, np.int64)
@@ -223,17 +262,33 @@ def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pro
         r_ip = resi[(infra.sess_resi[ss] + window) % len(resi)]
         d_ip = dc[(infra.sess_dc[ss] + window) % len(dc)]
         ip[m] = np.where((sa * 13 + ss * 5) % 10 < 7, r_ip, d_ip)
+        mode = tactics[o].proxy
+        if mode == "own_dc":
+            ip[m] = d_ip
+        elif mode == "sticky":  # each account keeps 1-3 exits of a big pool ordinary customers use too
+            pool = infra.public_resi
+            keep = 1 + (sa * 2654435761 % 7919) % 3
+            slot = (rng.random(k) * keep).astype(np.int64)
+            ip[m] = pool[(sa * 104729 + slot * 7919) % len(pool)]
+        elif mode == "shared_pool":  # any exit of any public pool, per request
+            ip[m] = infra.public_pools[rng.integers(0, len(infra.public_pools), k)]
         drift = np.where(rng.random(k) < 0.3, rng.integers(0, 3, k), 0)
         tpl[m] = tpls[(infra.sess_tpl[s[m]] + drift) % len(tpls)]
 
     shift = infra.shift_time[op]
     model = np.where(ts >= shift, np.where(rng.random(n) < 0.97, NEW, OLD), np.where(rng.random(n) < 0.9, OLD, 2))
+    calm = ~np.array([t.shift for t in tactics])[op]
+    if calm.any():  # no rush: the new model is adopted like everybody adopts it
+        release = epoch(MODEL_RELEASE)
+        adopt = np.where(ts[calm] > release, 0.7 * (1 - np.exp(-(ts[calm] - release) / (7 * DAY))), 0.0)
+        model[calm] = np.where(rng.random(int(calm.sum())) < adopt, NEW, OLD)
     tin = rng.integers(200, 1500, n)
     tout = rng.integers(1500, 6000, n)
     ua = pop.ua[a].astype(np.int64)
 
-    if cfg.cover_fraction > 0:  # camouflage: part of the traffic looks like anybody's
-        c = rng.random(n) < cfg.cover_fraction
+    cover = np.array([max(cfg.cover_fraction, t.cover) for t in tactics])[op]
+    if cover.any():  # camouflage: part of the traffic looks like anybody's
+        c = rng.random(n) < cover
         k = int(c.sum())
         generic = bank.segments["generic"]
         lo = np.maximum(pop.batch_start[b[c]], pop.created[a[c]])

@@ -109,6 +109,11 @@ GRAPH_TABLES: tuple[TableSpec, ...] = (
     ), "SEEN_IN_WINDOW", True,
         doc="Requests per account on one artifact (ip, prompt or prompt_family) in one short window:"
             " lockstep evidence."),
+    TableSpec("tick", _cols(
+        ("account_id", "VARCHAR", K), ("tick_start", TS, K), ("requests", "BIGINT", S),
+    ), "ACTIVE_AT", True,
+        doc="Requests per account in one short time bucket (seconds), whatever was sent: "
+            "coordination evidence without shared content (detect/synchrony.py)."),
     # --- bookkeeping ----------------------------------------------------------
     TableSpec("ingested_file", _cols(
         ("content_hash", "VARCHAR", K), ("path", "VARCHAR", L), ("table_name", "VARCHAR", L),

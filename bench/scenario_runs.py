@@ -1,0 +1,70 @@
+"""Shared by bench/heldout.py and bench/ablation.py: a simulated configuration, ingested once
+(cached under --work), detected with given settings, and scored against its truth.
+
+Development and held-out configurations are fixed here, once: tune only on DEVELOPMENT;
+HELD_OUT is run to report, never to choose a setting.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from linkage.detect import detect
+from linkage.evaluate.metrics import MethodScore, score_rings
+from linkage.evaluate.truth import load_truth
+from linkage.ingest.pipeline import ingest_directory
+from linkage.settings import load_settings
+from linkage.simulate import simulate
+from linkage.store import open_store
+
+
+@dataclass(frozen=True)
+class Config:
+    variant: str
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.variant}-s{self.seed}"
+
+
+# drawn tactics: every operator's proxy mode, cards, dispatch, creation, heads, agent, cover, shift
+DEVELOPMENT = (*(Config("drawn", s) for s in (1, 2, 3, 4, 5, 6)), Config("hard", 7))
+HELD_OUT = (*(Config("drawn", s) for s in (101, 102, 103, 104, 105, 106)), Config("hard", 107))
+
+
+def prepared(cfg: Config, scale: float, work: Path) -> Path:
+    """Directory with the simulated input (`in/`), its truth, and an ingested store."""
+    d = work / f"{cfg.name}-x{scale}"
+    if (d / "ready").exists():
+        return d
+    shutil.rmtree(d, ignore_errors=True)
+    simulate(d / "in", scale=scale, seed=cfg.seed, variant=cfg.variant)
+    (d / "in" / "truth.csv").rename(d / "truth.csv")
+    settings = load_settings(store=str(d / "store.duckdb"))
+    with open_store(settings.store) as store:
+        ingest_directory(store, d / "in", settings)
+    (d / "ready").touch()
+    return d
+
+
+def tactics_of(d: Path) -> dict[str, str]:
+    """ring id -> its tactics, as scenario.json describes them."""
+    sc = json.loads((d / "in" / "scenario.json").read_text())
+    return {c["ring_id"]: t for c, t in zip(sc["campaigns"], sc.get("tactics", []))}
+
+
+def run(d: Path, **overrides: object) -> tuple[MethodScore, float]:
+    """Detect on the prepared store with `overrides`, score against truth; (score, seconds)."""
+    settings = load_settings(store=str(d / "store.duckdb"), **overrides)
+    with open_store(settings.store) as store:
+        t = time.perf_counter()
+        result = detect(store, settings)
+        took = time.perf_counter() - t
+        accounts = store.read_table("account", ["account_id"])["account_id"].to_pylist()
+    rings = [(r.ring_id, r.members) for r in result.rings if r.status == "active"]
+    return score_rings("linkage", rings, load_truth(d / "truth.csv"), accounts, took), took

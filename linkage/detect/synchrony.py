@@ -1,0 +1,187 @@
+"""Coordination without shared content: accounts whose requests keep landing in the same seconds.
+
+SynchroTrap's idea, made near-linear and tested against chance. A job runner that fans
+each job out over a head's accounts makes 10–40 of them fire within seconds, thousands
+of times, whatever they send and whichever exit they use. Ordinary users who work the
+same hours (an enterprise team, CGNAT neighbours) share *hours*, not *seconds*.
+
+From the `tick` aggregate (requests per account per second):
+1. Time is cut into `window` buckets; `k_b` is how many accounts are active in bucket b,
+   `mu_h` the mean over the buckets of its hour (a busy hour raises it).
+2. Per account, the bucket-mates it saw beyond what its hours give by chance:
+   z = (Σ (k_b − 1) − Σ (mu_h − own share)) / sqrt(expected + 1). Only accounts with
+   `min_ticks` active buckets and z ≥ `account_z` go on: a linear filter, so that pair
+   generation never touches the crowd. Accounts that run on the clock (a share
+   `periodic_share` of their buckets in one minute of the hour: cron jobs) are left out:
+   two jobs scheduled for the same minute meet every hour by construction.
+3. Candidate pairs: accounts of that set in one bucket (each paired with its next
+   `max_group` − 1 in a stable hash order, so a huge bucket yields n·max_group pairs,
+   never n²); `c` = buckets a pair shares.
+4. Chance: each account's active buckets per hour, n_a(h), give the expected shared
+   buckets E = Σ_h n_a(h)·n_b(h) / buckets_per_hour (two people who work the same
+   office hours have a large E). A pair is kept when c ≥ `min_shared` and the Poisson
+   tail P(X ≥ c | E) ≤ 10^−`min_log10p`; its weight is that surprise over
+   `saturation_log10p`, capped at 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.stats import poisson
+
+from linkage.detect.inputs import epoch_seconds
+from linkage.store.base import GraphStore
+
+HOUR = 3600.0
+PAIR_CELLS = 20_000_000  # pair × hour cells per expected-value batch: bounds the gathered profiles
+
+
+@dataclass(frozen=True)
+class SyncParams:
+    window: float  # seconds per bucket
+    min_ticks: int
+    account_z: float
+    max_group: int
+    min_shared: int
+    min_log10p: float
+    saturation_log10p: float
+    periodic_share: float = 0.3
+
+
+@dataclass
+class SyncPairs:
+    """Pairs (a < b) acting together in time beyond chance, with their evidence."""
+
+    a: np.ndarray
+    b: np.ndarray
+    shared: np.ndarray  # buckets the pair shares
+    expected: np.ndarray  # buckets it would share by chance
+    weight: np.ndarray  # float32 in (0, 1]
+
+    @staticmethod
+    def empty() -> "SyncPairs":
+        z = np.zeros(0, np.int64)
+        return SyncPairs(z, z, z, np.zeros(0), np.zeros(0, np.float32))
+
+
+def read_ticks(store: GraphStore, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(account code, epoch seconds) per tick row; accounts unknown to `index` are left out."""
+    try:
+        tbl = store.read_table("tick", ["account_id", "tick_start"])
+    except Exception:  # a store ingested before the tick table existed: no synchrony evidence
+        return np.zeros(0, np.int64), np.zeros(0)
+    if tbl.num_rows == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    ids = pa.array(list(index.keys()), pa.string())
+    pos = pc.index_in(tbl["account_id"], value_set=ids)
+    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+    codes = np.array(list(index.values()), np.int64)
+    acc = codes[pc.fill_null(pos, 0).to_numpy()[ok]]
+    return acc, epoch_seconds(tbl["tick_start"])[ok]
+
+
+def _candidates(acc: np.ndarray, bucket: np.ndarray, hour: np.ndarray, per_hour: float,
+                n: int, p: SyncParams) -> np.ndarray:
+    """Per account: does it meet more bucket-mates than its hours explain (step 2)?
+
+    Rows are unique (account, bucket) pairs sorted by account then bucket, so counts are
+    bincounts over offsets and runs, never another sort.
+    """
+    k = np.bincount(bucket - bucket.min())[bucket - bucket.min()]  # accounts in each row's bucket
+    h0 = hour - hour.min()
+    mu = (np.bincount(h0) / per_hour)[h0]  # mean active accounts per bucket of the row's hour
+    run_start = np.r_[True, (acc[1:] != acc[:-1]) | (hour[1:] != hour[:-1])]
+    run_id = np.cumsum(run_start) - 1
+    own = np.bincount(run_id)[run_id]  # the account's own buckets in that hour
+    obs = np.bincount(acc, weights=(k - 1).astype(float), minlength=n)
+    exp = np.bincount(acc, weights=np.maximum(mu - own / per_hour, 0.0), minlength=n)
+    ticks = np.bincount(acc, minlength=n)
+    z = (obs - exp) / np.sqrt(exp + 1.0)
+    keep = (ticks >= p.min_ticks) & (z >= p.account_z)
+    rows = keep[acc]
+    keep[np.unique(acc[rows][_periodic(acc[rows], bucket[rows], p)])] = False
+    return keep
+
+
+def _periodic(acc: np.ndarray, bucket: np.ndarray, p: SyncParams) -> np.ndarray:
+    """Per row: does its account run on the clock (most of its activity in one minute of the hour)?
+
+    Two cron jobs set to the same minute meet every hour without knowing of each other;
+    the clock, not a common operator, puts them together, so they are not tested.
+    """
+    if len(acc) == 0:
+        return np.zeros(0, bool)
+    minute = (np.floor(bucket * p.window / 60.0).astype(np.int64)) % 60
+    ua, inv = np.unique(acc, return_inverse=True)
+    per_minute = np.bincount(inv * 60 + minute, minlength=len(ua) * 60).reshape(len(ua), 60)
+    top, ticks = per_minute.max(axis=1), per_minute.sum(axis=1)
+    return (top >= p.periodic_share * np.maximum(ticks, 1))[inv]
+
+
+def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tuple[np.ndarray, np.ndarray]:
+    """Accounts sharing a bucket, each with its next max_group-1 in a stable hash order."""
+    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
+    order = np.lexsort((acc, mix, bucket))
+    bucket, acc = bucket[order], acc[order]
+    out_a, out_b = [], []
+    for off in range(1, max(2, max_group)):
+        same = np.nonzero(bucket[:-off] == bucket[off:])[0]
+        if len(same) == 0:
+            break
+        out_a.append(acc[same]); out_b.append(acc[same + off])
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b = np.concatenate(out_a), np.concatenate(out_b)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _expected(a: np.ndarray, b: np.ndarray, acc: np.ndarray, hour: np.ndarray, n: int,
+              per_hour: float) -> np.ndarray:
+    """E[shared buckets] of each pair if both placed their active buckets at random in their hours."""
+    uh, inv_h = np.unique(hour, return_inverse=True)
+    # dense hour profiles of the tested accounts only (a few thousand rows × hours, float32)
+    ua, row = np.unique(acc, return_inverse=True)
+    profile = np.zeros((len(ua), len(uh)), np.float32)
+    np.add.at(profile, (row, inv_h), 1.0)
+    ra, rb = np.searchsorted(ua, a), np.searchsorted(ua, b)
+    out = np.empty(len(a))
+    step = max(1, PAIR_CELLS // max(1, len(uh)))
+    for lo in range(0, len(a), step):
+        hi = lo + step
+        out[lo:hi] = np.einsum("ij,ij->i", profile[ra[lo:hi]], profile[rb[lo:hi]], dtype=np.float64)
+    return out / per_hour
+
+
+def synchrony(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> SyncPairs | None:
+    """Pairs in synchrony beyond chance (see module doc), from tick rows (account code, seconds).
+
+    None when there are no tick rows at all (a store ingested before the tick table): no
+    evidence either way, which scoring treats differently from "tested, none found".
+    """
+    if len(acc) == 0:
+        return None
+    bucket = np.floor(ts / p.window).astype(np.int64)
+    span = int(bucket.max() - bucket.min()) + 1
+    key = np.sort(acc * span + (bucket - bucket.min()))  # sort + diff: far faster than np.unique's hash
+    key = key[np.r_[True, key[1:] != key[:-1]]]
+    acc, bucket = key // span, key % span + bucket.min()
+    hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
+    per_hour = HOUR / p.window
+    keep = _candidates(acc, bucket, hour, per_hour, n, p)[acc]
+    acc, bucket, hour = acc[keep], bucket[keep], hour[keep]
+    if len(acc) == 0:
+        return SyncPairs.empty()
+    a, b = _pairs_in_buckets(acc, bucket, p.max_group)
+    pair, shared = np.unique(a * n + b, return_counts=True)
+    enough = shared >= p.min_shared
+    pair, shared = pair[enough], shared[enough]
+    a, b = pair // n, pair % n
+    expected = _expected(a, b, acc, hour, n, per_hour)
+    log10p = -poisson.logsf(shared - 1, np.maximum(expected, 1e-9)) / np.log(10.0)
+    sig = log10p >= p.min_log10p
+    weight = np.clip(log10p[sig] / p.saturation_log10p, 0.0, 1.0).astype(np.float32)
+    return SyncPairs(a=a[sig], b=b[sig], shared=shared[sig], expected=expected[sig], weight=weight)
