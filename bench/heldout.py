@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scenario_runs import DEVELOPMENT, HELD_OUT, prepared, run, tactics_of
+from collections import Counter
+
+from scenario_runs import DEVELOPMENT, HELD_OUT, LAST_FLAGGED_BY_GROUP, prepared, run, tactics_of
 
 
 def main() -> None:
@@ -27,6 +29,7 @@ def main() -> None:
     for split, configs in splits:
         tp = flagged = positives = legit_flagged = legit_total = mixed = 0
         aris, misses = [], []
+        by_group: Counter = Counter()
         print(f"== {split} (scale {args.scale}) ==")
         print(f"{'config':<16}{'P':>8}{'R':>8}{'F1':>8}{'legit':>7}{'legit%':>9}{'ARI':>8}  rings per operator")
         for cfg in configs:
@@ -36,6 +39,7 @@ def main() -> None:
             per_op = {c.truth_ring: len(c.landed_in) for c in s.campaigns}
             print(f"{cfg.name:<16}{s.precision:8.4f}{s.recall:8.4f}{s.f1:8.4f}{s.legit_flagged:7d}"
                   f"{s.legit_flagged_pct:9.4f}{s.ari:8.4f}  {per_op}  ({took:.1f}s)")
+            by_group.update(LAST_FLAGGED_BY_GROUP)
             found = sum(c.found for c in s.campaigns)
             tp += found
             flagged += s.flagged
@@ -55,6 +59,8 @@ def main() -> None:
         print(f"{split} total: P {p:.4f}  R {r:.4f}  F1 {f1:.4f}  legit flagged {legit_flagged}/{legit_total} "
               f"({100 * legit_flagged / max(1, legit_total):.4f}%)  rings mixing operators {mixed}  "
               f"min ARI {min(aris):.4f}  mean ARI {sum(aris) / len(aris):.4f}")
+        print("legit flagged by group: " + (", ".join(f"{k} {v}" for k, v in sorted(by_group.items())) or "none")
+              + " (groups.csv absent for data simulated before it existed: 'unknown')")
         print("misses and splits:" if misses else "misses and splits: none")
         print("\n".join(misses))
 

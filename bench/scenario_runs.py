@@ -7,8 +7,10 @@ HELD_OUT is run to report, never to choose a setting.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
+from collections import Counter
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,9 @@ DEVELOPMENT = (*(Config("drawn", s) for s in (1, 2, 3, 4, 5, 6)), Config("hard",
 HELD_OUT = (*(Config("drawn", s) for s in (101, 102, 103, 104, 105, 106)), Config("hard", 107))
 
 
+LAST_FLAGGED_BY_GROUP: Counter = Counter()  # legit accounts the last `run` flagged, by group
+
+
 def prepared(cfg: Config, scale: float, work: Path) -> Path:
     """Directory with the simulated input (`in/`), its truth, and an ingested store."""
     d = work / f"{cfg.name}-x{scale}"
@@ -45,6 +50,7 @@ def prepared(cfg: Config, scale: float, work: Path) -> Path:
     shutil.rmtree(d, ignore_errors=True)
     simulate(d / "in", scale=scale, seed=cfg.seed, variant=cfg.variant)
     (d / "in" / "truth.csv").rename(d / "truth.csv")
+    (d / "in" / "groups.csv").rename(d / "groups.csv")
     settings = load_settings(store=str(d / "store.duckdb"))
     with open_store(settings.store) as store:
         ingest_directory(store, d / "in", settings)
@@ -58,6 +64,20 @@ def tactics_of(d: Path) -> dict[str, str]:
     return {c["ring_id"]: t for c, t in zip(sc["campaigns"], sc.get("tactics", []))}
 
 
+def groups_of(d: Path) -> dict[str, str]:
+    """account -> who it is (enterprise_team, household, ...), when the simulator wrote groups.csv."""
+    path = d / "groups.csv"
+    if not path.exists():
+        return {}
+    with open(path) as f:
+        return {r["account_id"]: r["group"] for r in csv.DictReader(f)}
+
+
+def flagged_legit_by_group(d: Path, result_members: set[str]) -> Counter:
+    groups = groups_of(d)
+    return Counter(groups.get(a, "unknown") for a in result_members if groups.get(a) != "operator")
+
+
 def run(d: Path, **overrides: object) -> tuple[MethodScore, float]:
     """Detect on the prepared store with `overrides`, score against truth; (score, seconds)."""
     settings = load_settings(store=str(d / "store.duckdb"), **overrides)
@@ -67,4 +87,8 @@ def run(d: Path, **overrides: object) -> tuple[MethodScore, float]:
         took = time.perf_counter() - t
         accounts = store.read_table("account", ["account_id"])["account_id"].to_pylist()
     rings = [(r.ring_id, r.members) for r in result.rings if r.status == "active"]
-    return score_rings("linkage", rings, load_truth(d / "truth.csv"), accounts, took), took
+    score = score_rings("linkage", rings, load_truth(d / "truth.csv"), accounts, took)
+    flagged = {a for _, members in rings for a in members}
+    LAST_FLAGGED_BY_GROUP.clear()
+    LAST_FLAGGED_BY_GROUP.update(flagged_legit_by_group(d, flagged))
+    return score, took

@@ -98,7 +98,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     pw, linked = similarity(links, spec, lock, settings, sync)
     t = mark("similarity", t)
     combined = pw.combined
-    labels = communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
+    find_communities = store.community_finder(links.account_ids) or communities  # Neo4j: in GDS
+    labels = find_communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
                          settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
     t = mark("communities", t)
     capability = _capability_mask(store, links)

@@ -204,6 +204,12 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
         f.write("account_id,ring_id\n")
         f.writelines(f"{a},{ring_names[o]}\n" for a, o in zip(pop.account_id, pop.op.tolist()))
     files.append(out / "truth.csv")
+    # who each account is, for benchmarks that count flagged enterprise teams and households
+    kinds = _account_kinds(pop)
+    with open(out / "groups.csv", "w", newline="") as f:
+        f.write("account_id,group\n")
+        f.writelines(f"{a},{k}\n" for a, k in zip(pop.account_id, kinds))
+    files.append(out / "groups.csv")
 
     campaigns = []
     for o, c in enumerate(cfg.campaigns):
@@ -232,6 +238,16 @@ def simulate(out: Path, scale: float = 0.01, seed: int = 7, variant: str = "base
     (out / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
     summary.files.append("scenario.json")
     return summary
+
+
+def _account_kinds(pop: Population) -> list[str]:
+    """operator, enterprise_team (office hours), organisation, household, integration or individual."""
+    org = np.maximum(pop.org, 0)
+    kind = np.select(
+        [pop.op >= 0, (pop.org >= 0) & pop.orgs.office[org], pop.org >= 0, pop.household >= 0,
+         pop.private_prompt >= 0],
+        ["operator", "enterprise_team", "organisation", "household", "integration"], "individual")
+    return kind.tolist()
 
 
 def _iso(seconds: int) -> str:

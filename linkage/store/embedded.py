@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import re
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -13,9 +13,9 @@ import pyarrow.dataset as ds
 from linkage.store.base import GraphStore, StoreBusy, Table
 from linkage.store.embedded_decisions import EmbeddedDecisions
 from linkage.store.models import (
-    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
+    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
-from linkage.store.models import AllowlistEntry, RingDecision
+from linkage.store.models import AllowlistEntry, RingDecision, RingMember
 from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
 
 RESULT_DDL = """
@@ -198,18 +198,19 @@ class EmbeddedStore(GraphStore):
             return self.con.sql(sql).to_arrow_table()
 
     def stats(self) -> GraphStats:
+        # fetchall, not fetchone: DuckDB 2 refuses a later con.sql() while a result is unfinished.
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
         for spec in GRAPH_TABLES:
             if spec.name == "ingested_file":
                 continue
-            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchall()[0][0]
             (edges if spec.is_edge else nodes)[spec.label] = int(n)
         nodes["EmailDomain"] = int(self.con.execute(
-            "SELECT count(DISTINCT email_domain) FROM account").fetchone()[0])
-        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchone()[0])
-        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchone()[0])
-        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchone()[0])
+            "SELECT count(DISTINCT email_domain) FROM account").fetchall()[0][0])
+        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchall()[0][0])
+        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchall()[0][0])
+        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchall()[0][0])
         return GraphStats(nodes=nodes, edges=edges)
 
     # ---- detection side ----------------------------------------------------
@@ -319,6 +320,11 @@ class EmbeddedStore(GraphStore):
         return self._ring_rows(
             "ring_id IN (SELECT ring_id FROM member_of WHERE account_id = ?)", [account_id], True)
 
+    def memberships(self) -> list[RingMember]:
+        rows = self.con.execute(
+            "SELECT account_id, ring_id, score, since FROM member_of ORDER BY ring_id, account_id").fetchall()
+        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
+
     def detection_runs(self) -> list[DetectionRun]:
         rows = self.con.execute(
             "SELECT run_id, started_at, finished_at, duration_s, params, counts FROM detection_run"
@@ -334,6 +340,11 @@ class EmbeddedStore(GraphStore):
             params.append(run_id)
         return [RingChange(run_id=r[0], ring_id=r[1], change=r[2], detail=json.loads(r[3]))
                 for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
+
+    def ring_members(self) -> list[RingMember]:
+        rows = self.con.execute("SELECT account_id, ring_id, score, since FROM member_of"
+                                " ORDER BY ring_id, account_id").fetchall()
+        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
 
     # ---- detection side, appended for issue #3 --------------------------------
     def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
