@@ -120,7 +120,7 @@ def copy_store(src: Path, dst: Path) -> Path:
 class DecidedNights:
     """Nights 1-5 with an analyst at work: the ring is dismissed after night 2 (it grows on night 3
     and is raised again), confirmed after night 3; the head that splits off on night 4 is
-    dismissed after night 4 (its score rises with the release shift on night 5: raised again)."""
+    dismissed after night 4 (on night 5 only its release-shift evidence moves)."""
 
     def __init__(self, root: Path):
         from datetime import datetime, timezone
