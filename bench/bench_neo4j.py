@@ -72,7 +72,7 @@ def neo4j_counts(server, info) -> dict[str, dict[str, int]]:
 
 def summary(out: str) -> str:
     """The detector's one-line run summary (`run …: N accounts, … → K rings …`)."""
-    return next((ln.strip() for ln in out.splitlines() if ln.startswith("run ")), "")[:110]
+    return next((ln.strip() for ln in out.splitlines() if ln.startswith("run ")), "")[:200]
 
 
 def line(what: str, seconds: float, extra: str = "") -> None:

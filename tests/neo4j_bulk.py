@@ -84,8 +84,14 @@ def _instant(text: str) -> str:
     return datetime.fromisoformat(text).astimezone(timezone.utc).isoformat()
 
 
+_LOADED: list[BulkLoad] = []  # each test module that imports the fixture gets its own copy: load once
+
+
 @pytest.fixture(scope="session")
 def bulk_loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BulkLoad]:
+    if _LOADED:
+        yield _LOADED[0]
+        return
     server = launcher()
     if missing := server.missing_tools():
         pytest.skip(f"the Neo4j server needs {' and '.join(missing)} (not found on this machine)")
@@ -111,8 +117,10 @@ def bulk_loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BulkLoad]:
     except server.ServerError as exc:
         pytest.fail(f"the Neo4j server did not start on the imported database: {exc}")
     try:
-        yield BulkLoad(server, info, export, data, store, output, took, **expected)
+        _LOADED.append(BulkLoad(server, info, export, data, store, output, took, **expected))
+        yield _LOADED[0]
     finally:
+        _LOADED.clear()
         server.stop(state)
 
 

@@ -106,17 +106,6 @@ def test_a_batched_ingest_after_the_bulk_load_is_a_no_op(bulk_loaded: BulkLoad, 
     assert engine.stats() == bulk_loaded.stats
 
 
-def test_evidence_paths_run_on_the_imported_graph(bulk_loaded: BulkLoad) -> None:
-    from linkage.store.cypher_files import load_cypher
-
-    ring = bulk_loaded.rings[0]
-    a, b = sorted(ring.members)[:2]
-    rows = bulk_loaded.query(load_cypher("evidence_paths"), account_a=a, account_b=b, limit=5)
-    assert rows, f"no path between two members of {ring.ring_id}"
-    hops, kinds = rows[0]
-    assert hops[0] == a and hops[-1] == b and kinds[0] == kinds[-1] == "Account"
-
-
 def test_the_browser_guide_walks_the_imported_graph(bulk_loaded: BulkLoad) -> None:
     from linkage.store.browser_guide import browser_guide
 
