@@ -50,5 +50,5 @@ def graph_schema() -> dict[str, list[str]]:
         "updated_run", "started_at", "finished_at", "duration_s", "params", "counts", "since",
         "graphName", "nodeCount", "relationshipCount", "model", "artifacts", "change", "detail",
         "batch_id", "token", "files", "hour", "window_start",
-        "epochSeconds", "microsecond", "note", "author", "at", "seq", "artifact_key", "action", "reason"}  # temporal accessors, which the linter takes for properties
+        "epochSeconds", "microsecond", "tick_start", "note", "author", "at", "seq", "artifact_key", "action", "reason"}  # temporal accessors, which the linter takes for properties
     return {"labels": sorted(labels), "relationshipTypes": sorted(rels), "propertyKeys": sorted(props)}
