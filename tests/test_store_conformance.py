@@ -207,3 +207,23 @@ def test_evidence_paths_hop_through_shared_artifacts(store) -> None:
     assert all(h.accounts_using == 2 and 0 < h.specificity <= 1 for h in hops)
     assert evidence_paths(store, "e1", "e4", settings=load_settings()) == []
     assert evidence_paths(store, "e1", "e3", max_hops=1, settings=load_settings()) == []
+
+
+# ---- analyst decisions (issue #12) -------------------------------------------------
+def test_ring_decisions_and_the_allowlist_are_append_only_logs(store) -> None:
+    from linkage.store.models import AllowlistEntry, RingDecision
+
+    t = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    for i, status in enumerate(("CONFIRMED", "DISMISSED")):
+        store.save_ring_decision(RingDecision(ring_id="ring_a", status=status, note=f"n{i}", author="ana",
+                                              at=t + timedelta(minutes=i), size=4, score=0.8,
+                                              artifacts=["ip:1.1.1.1"]))
+    store.save_ring_decision(RingDecision(ring_id="ring_b", status="NEW", note="", author="linkage detect",
+                                          at=t, size=3, score=0.7))
+    assert [d.status for d in store.ring_decisions(["ring_a"])] == ["CONFIRMED", "DISMISSED"]
+    assert len(store.ring_decisions()) == 3 and store.ring_decisions(["ring_a"])[1].artifacts == ["ip:1.1.1.1"]
+    store.allowlist_artifact(AllowlistEntry(kind="ip", key="8.8.8.8", reason="resolver", author="ana", at=t))
+    store.allowlist_artifact(AllowlistEntry(kind="prompt", key="p1", reason="canned", author="ana", at=t))
+    assert store.remove_allowlisted_artifact("ip", "8.8.8.8", "bob", t + timedelta(hours=1))
+    assert not store.remove_allowlisted_artifact("ip", "8.8.8.8", "bob", t + timedelta(hours=2))
+    assert [(e.kind, e.key, e.reason) for e in store.allowlisted_artifacts()] == [("prompt", "p1", "canned")]

@@ -9,7 +9,9 @@ table (aggregates, never one per event), and Ring / DetectionRun / RingChange fo
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import neo4j
@@ -19,7 +21,9 @@ import pyarrow as pa
 from linkage.settings import Settings, load_settings
 from linkage.store.base import GraphStore, StoreError, Table
 from linkage.store.cypher_files import load_cypher, split_statements
-from linkage.store.models import DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingChange
+from linkage.store.models import (
+    AllowlistEntry, DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingChange, RingDecision,
+    RingMember)
 from linkage.store.neo4j_engine import results
 from linkage.store.neo4j_engine.ingest import check_pending, merge_load
 from linkage.store.neo4j_engine.rows import column, native, table_from_rows
@@ -155,6 +159,45 @@ class Neo4jStore(GraphStore):
     def ring_changes(self, run_id: str | None = None) -> list[RingChange]:
         return [RingChange(run_id=r[0], ring_id=r[1], change=r[2], detail=json.loads(r[3]))
                 for r in self._read("ring_changes", run_id=run_id)]
+
+    def memberships(self) -> list[RingMember]:
+        return [RingMember(account_id=a, ring_id=r, score=sc, since=native(t))
+                for a, r, sc, t in self._read("memberships")]
+
+    def ring_members(self) -> list[RingMember]:
+        return self.memberships()
+
+    # ---- analyst decisions (issue #12): append-only nodes in the graph ---------------------
+    def _append(self, name: str, **params: object) -> None:
+        statement = load_cypher(name)
+        with self.timed(name, statement):  # seq orders decisions made within one clock tick
+            self._write(lambda tx: tx.run(statement, seq=time.time_ns(), **params).consume())
+
+    def save_ring_decision(self, decision: RingDecision) -> None:
+        self._append("save_ring_decision", ring_id=decision.ring_id, status=decision.status,
+                     note=decision.note, author=decision.author, at=decision.at, size=decision.size,
+                     score=decision.score, artifacts=list(decision.artifacts))
+
+    def ring_decisions(self, ring_ids: list[str] | None = None) -> list[RingDecision]:
+        rows = self._read("ring_decisions", ring_ids=None if ring_ids is None else list(ring_ids))
+        return [RingDecision(ring_id=r[0], status=r[1], note=r[2], author=r[3], at=native(r[4]), size=r[5],
+                             score=r[6], artifacts=list(r[7] or [])) for r in rows]
+
+    def allowlist_artifact(self, entry: AllowlistEntry) -> None:
+        self._append("save_artifact_decision", kind=entry.kind, key=entry.key, action="allow",
+                     reason=entry.reason, author=entry.author, at=entry.at)
+
+    def remove_allowlisted_artifact(self, kind: str, key: str, author: str, at: datetime) -> bool:
+        latest = self._read("artifact_decision_latest", kind=kind, key=key)
+        if not latest or latest[0][0] != "allow":
+            return False
+        self._append("save_artifact_decision", kind=kind, key=key, action="remove", reason="",
+                     author=author, at=at)
+        return True
+
+    def allowlisted_artifacts(self) -> list[AllowlistEntry]:
+        return [AllowlistEntry(kind=r[0], key=r[1], reason=r[2], author=r[3], at=native(r[4]))
+                for r in self._read("allowlisted_artifacts")]
 
     # ---- hooks the detector uses when present (GraphStore defaults: in-process) -----------
     def community_finder(self, account_ids: np.ndarray):
