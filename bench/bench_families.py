@@ -110,7 +110,7 @@ def main() -> None:
     fam, sec = _cpu(lambda: drain(small_texts))
     report(f"drain3 (subset of {len(small_texts)})", small, fam, sec)
     fam, sec = _cpu(lambda: assign_families(small.texts))
-    report(f"minhash default (same subset)", small, fam, sec)
+    report("minhash default (same subset)", small, fam, sec)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 // Aggregated events: the counter adds up, first_seen/last_seen widen; never one edge per event.
+// Endpoints are MERGEd, not MATCHed, so no row is dropped for a node another table brings.
 UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MATCH (x:IP {ip: row.ip})
+MERGE (a:Account {account_id: row.account_id})
+MERGE (x:IP {ip: row.ip})
 MERGE (a)-[r:USED_IP]->(x)
 ON CREATE SET r.requests = row.requests, r.first_seen = row.first_seen, r.last_seen = row.last_seen
-ON MATCH SET r.requests = r.requests + row.requests,
-             r.first_seen = CASE WHEN row.first_seen < r.first_seen THEN row.first_seen ELSE r.first_seen END,
-             r.last_seen = CASE WHEN row.last_seen > r.last_seen THEN row.last_seen ELSE r.last_seen END
+ON MATCH SET r.requests = CASE WHEN row.requests IS NULL THEN r.requests WHEN r.requests IS NULL THEN row.requests
+                        ELSE r.requests + row.requests END,
+             r.first_seen = CASE WHEN r.first_seen IS NULL OR row.first_seen < r.first_seen
+                                 THEN row.first_seen ELSE r.first_seen END,
+             r.last_seen = CASE WHEN r.last_seen IS NULL OR row.last_seen > r.last_seen
+                                THEN row.last_seen ELSE r.last_seen END

@@ -1,5 +1,5 @@
 UNWIND $members AS m
 MATCH (a:Account {account_id: m.account_id})
 MATCH (r:Ring {ring_id: m.ring_id})
-MERGE (a)-[e:MEMBER_OF]->(r)
-SET e.score = m.score, e.since = m.since
+CREATE (a)-[:MEMBER_OF {score: m.score, since: m.since}]->(r)
+RETURN count(*) AS written

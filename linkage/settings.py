@@ -112,6 +112,44 @@ class Settings(BaseSettings):
         default=2, description="An artifact is exclusive to rings when at most this many outside accounts use it")
     consolidate_outside_share: float = Field(
         default=0.01, description="...or at most this share of its in-ring users, whichever is larger")
+    # ---- the Neo4j engine (neo4j:// and bolt:// store URLs; see linkage/store/neo4j_engine) ----
+    neo4j_user: str = Field(default="neo4j", description="Neo4j user for neo4j:// and bolt:// stores")
+    neo4j_password: str | None = Field(
+        default=None, description="Neo4j password (environment only: LINKAGE_NEO4J_PASSWORD)")
+    neo4j_database: str = Field(default="neo4j", description="Neo4j database the engine reads and writes")
+    neo4j_batch_size: int = Field(
+        default=5000, description="Rows per UNWIND batch (one transaction each) when ingesting into Neo4j")
+    # ---- the nightly job (issue #9; see linkage/nightly/) ----
+    nightly_lock: Path | None = Field(
+        default=None, description="Lock file of the nightly job; default: beside the DuckDB store "
+        "(<store>.nightly.lock), else <input>/.linkage-nightly.lock")
+    report_dir: Path | None = Field(
+        default=None, description="Where the nightly job writes its reports; default: <input>/_reports")
+    # ---- indicator sharing (issue #9; see linkage/indicators/) ----
+    stix_tlp: str = Field(default="amber", description="TLP marking of exported STIX bundles: clear, green, amber, red")
+    stix_producer: str = Field(default="Linkage", description="Name of the producer identity in exported bundles")
+    stix_min_ring_share: float = Field(
+        default=0.5, description="An artifact is exported only if at least this share of its users are ring members")
+
+    # ---- analyst decisions (issue #12; see linkage/detect/decisions.py) ----
+    dismissed_score_margin: float = Field(
+        default=0.05, description="A dismissed ring is raised again when its score rises by more than this")
+
+    # ---- GraphQL API (issue #12; see linkage/api/) ----
+    api_keys: str = Field(
+        default="", description="API keys, 'name:key:role' entries separated by commas; roles reader, analyst")
+    api_max_depth: int = Field(default=10, description="Deepest GraphQL selection accepted")
+    api_max_aliases: int = Field(default=30, description="Most aliases in one GraphQL document")
+    api_max_tokens: int = Field(default=2000, description="Most tokens in one GraphQL document")
+    api_max_page: int = Field(default=500, description="Largest `first` of any list or connection")
+    api_path_min_specificity: float = Field(
+        default=0.25, description="Evidence paths walk only artifacts at least this specific (and no hubs)")
+    api_path_max_accounts: int = Field(
+        default=1000, description="Evidence paths never pass through an artifact more accounts than this use")
+    api_reload_seconds: float = Field(
+        default=10.0, description="How often the server looks for a newer detection run to load")
+    api_decisions_ttl_seconds: float = Field(
+        default=2.0, description="How long the server trusts its copy of the decisions before re-reading")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1, help="test every N-th mutant of each module")
     parser.add_argument("--module", action="append", default=[], help="module name prefix (repeatable)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--also", type=Path, help="file of further mutant names to test (e.g. last run's survivors)")
     parser.add_argument("--report", action="store_true", help="print the last run's scores, run nothing")
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants")
     args = parser.parse_args(argv)
@@ -111,13 +112,22 @@ def main(argv: list[str] | None = None) -> int:
     modules = {m: list(codes) for m, codes in mutants_by_module().items()
                if not args.module or any(m.startswith(p) for p in args.module)}
     chosen = {m: sample(names, args.every) for m, names in modules.items()}
+    if args.also:
+        extra = set(args.also.read_text().split())
+        for m, codes in mutants_by_module().items():
+            more = sorted(extra & set(codes) - set(chosen.get(m, [])))
+            if more:
+                chosen[m] = chosen.get(m, []) + more
     if not args.report:
         names = [n for ns in chosen.values() for n in ns]
         print(f"testing {len(names)} mutants of {len(chosen)} modules (every {args.every})", flush=True)
         mutmut = Path(sys.executable).with_name("mutmut")
         with (MUTANTS / "mutmut-run.log").open("w") as log:  # its progress spinner, kept out of the report
+            # mutmut forks a worker per mutant from a process that has run the tests, and numba's
+            # parallel threading layer, once started, hangs in a forked child: the compiled kernels
+            # run as plain Python here (same results; the tests' inputs are small).
             subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs), *names], check=False,
-                           stdout=log, stderr=subprocess.STDOUT)
+                           stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NUMBA_DISABLE_JIT": "1"})
     report(chosen, args.survivors)
     return 0
 

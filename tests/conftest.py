@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from neo4j_server import docker_compose_file, neo4j_server, neo4j_store  # noqa: F401 (fixtures)
+
+from nightly_support import clean_nights, decided_nights  # noqa: F401  (session fixtures of the nightly tests)
 
 # A suite that silently collects nothing must not pass: CI fails below this count.
 MIN_EXPECTED_TESTS = 20
@@ -25,3 +28,11 @@ def clean_linkage_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in [n for n in os.environ if n.startswith("LINKAGE_")]:
         monkeypatch.delenv(name)
+
+
+# ---- the GraphQL API's store (issue #12): built once per session, read-only for tests --------
+@pytest.fixture(scope="session")
+def api_store(tmp_path_factory: pytest.TempPathFactory):
+    from api_support import build_store
+
+    return build_store(tmp_path_factory.mktemp("api"))

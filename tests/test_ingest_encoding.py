@@ -3,6 +3,7 @@ must land on one node, blanks must still be quarantined, and a hash collision mu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -154,7 +155,8 @@ def test_every_column_of_a_request_reaches_its_edge(tmp_path: Path, spelling: st
            "prompt_fingerprint": "00000000deadbeef", "model": "m1", "user_agent": "curl/8",
            "tokens_in": 3, "tokens_out": 4}
     if spelling == "messy":
-        row = {**row, "account_id": " a1", "ip": "::ffff:10.1.2.3", "model": " m1 ", "user_agent": "curl/8 "}
+        row = {**row, "account_id": " a1", "ip": "::ffff:10.1.2.3", "model": " m1 ", "user_agent": "curl/8 ",
+               "prompt": f"  {prompt} "}
     data = tmp_path / "in"
     write(data / "requests.jsonl", [row, {**row, "prompt": None, "model": None}])
     with open_store(":memory:") as store:
@@ -167,3 +169,19 @@ def test_every_column_of_a_request_reaches_its_edge(tmp_path: Path, spelling: st
         assert q("SELECT u.user_agent, a.requests FROM used_agent a JOIN user_agent u USING (ua_id)") == [
             ("curl/8", 2)]
         assert q("SELECT model, requests, tokens_in, tokens_out FROM activity") == [("", 1, 3, 4), ("m1", 1, 3, 4)]
+
+
+def test_a_typed_ip_column_goes_through_the_map_and_a_number_is_no_address(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "in"
+    data.mkdir()
+    pq.write_table(pa.table({"ts": ["2024-05-01T10:00:00Z"] * 2, "account_id": ["a1", "a2"],
+                             "ip": pa.array([167838211, None], pa.int64())}), data / "requests.parquet")
+    with open_store(":memory:") as store:
+        report = ingest_directory(store, data, load_settings(quarantine_dir=tmp_path / "q"))
+        assert store.con.execute("SELECT count(*) FROM used_ip").fetchone()[0] == 0
+    entries = [json.loads(x) for x in report.quarantine_file.read_text().splitlines()]
+    assert [(e["line"], e["field"], e["reason"], e["value"]) for e in entries] == [
+        (1, "ip", "unparseable IP", "167838211"), (2, "ip", "missing required field", None)]

@@ -28,6 +28,9 @@ def main() -> None:
 
 # Each module registers its commands on `app`.
 from linkage.cli import ingest_cmd, simulate_cmd, detect_cmd, evaluate_cmd  # noqa: E402,F401
+from linkage.cli import export_cmd  # noqa: E402,F401
+from linkage.cli import serve_cmd  # noqa: E402,F401
+from linkage.cli import nightly_cmd, indicators_cmd  # noqa: E402,F401  (issue #9)
 
 
 @app.command()

@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 from scipy.sparse import csr_matrix
 
+from linkage.detect.decisions import store_allowlist
 from linkage.detect.inputs import KINDS, Links, load_links, read_allowlist
 from linkage.detect.specificity import specificity
 from linkage.settings import Settings, load_settings
@@ -110,5 +111,8 @@ def evidence_paths(store: GraphStore, a: str, b: str, max_hops: int = 4,
                    settings: Settings | None = None, limit: int = 20) -> list[EvidencePath]:
     """Shortest evidence paths between accounts a and b, at most `max_hops` artifacts long."""
     settings = settings or load_settings()
-    links = load_links(store, read_allowlist(settings.allowlist))
+    native = store.native_evidence_paths(a, b, max_hops, settings, limit)  # Neo4j: Cypher shortest paths
+    if native is not None:
+        return native
+    links = load_links(store, read_allowlist(settings.allowlist) | store_allowlist(store))
     return EvidenceGraph(links, settings).paths(a, b, max_hops=max_hops, limit=limit)

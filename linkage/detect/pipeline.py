@@ -14,6 +14,7 @@ import xxhash
 from linkage.detect.ablation import Ablation
 from linkage.detect.communities import communities, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
+from linkage.detect.decisions import review_dismissed, store_allowlist
 from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
 from linkage.detect.ring_identity import match_rings
 from linkage.detect.scoring import TARGETED, score_communities
@@ -74,7 +75,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
 
     ablation = Ablation.parse(settings.ablate)
     t = time.perf_counter()
-    links = ablation.links(load_links(store, read_allowlist(settings.allowlist)))
+    # the allowlist file and the artifacts analysts allowlisted through the API
+    links = ablation.links(load_links(store, read_allowlist(settings.allowlist) | store_allowlist(store)))
     index = links.account_index()
     created = account_created(store, index, links.n_accounts)
     if ablation.creation:
@@ -96,7 +98,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     pw, linked = similarity(links, spec, lock, settings, sync)
     t = mark("similarity", t)
     combined = pw.combined
-    labels = communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
+    find_communities = store.community_finder(links.account_ids) or communities  # Neo4j: in GDS
+    labels = find_communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
                          settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
     t = mark("communities", t)
     capability = _capability_mask(store, links)
@@ -163,8 +166,11 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     finished = datetime.now(timezone.utc)
     run = DetectionRun(run_id=run_id, started_at=started, finished_at=finished,
                        duration_s=round(time.perf_counter() - t0, 3), params=_params(settings), counts=counts)
+    raised_again = review_dismissed(store, rings, changes, settings.dismissed_score_margin, finished)
     result = DetectionResult(run=run, rings=rings, members=members, changes=changes)
     store.save_detection(result)
+    for decision in raised_again:  # after the run is saved: a failed save raises nothing
+        store.save_ring_decision(decision)
     mark("save", t)
     return result
 

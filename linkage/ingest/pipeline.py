@@ -195,9 +195,13 @@ def _timed_steps(progress: Progress) -> Progress:
 
 
 def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
-                     progress: Progress | None = None) -> IngestReport:
+                     progress: Progress | None = None,
+                     bookkeeping: Callable[[IngestReport], dict[str, Table]] | None = None) -> IngestReport:
     """Ingest every new file of `directory` into `store` with one atomic merge.
 
+    `bookkeeping`, if given, is called with the report just before the merge and its
+    tables join the same transaction (the nightly job records its partition that way);
+    when there is nothing to merge it is not called (`report.graph_rows` stays empty).
     Raises UnreadableInput (store untouched) when a file cannot be read at all.
     """
     started = time.perf_counter()
@@ -251,6 +255,9 @@ def ingest_directory(store: GraphStore, directory: Path, settings: Settings,
         if records:
             step("merging into the store", 0, 1)
             report.graph_rows = {name: _rows(t) for name, t in tables.items()}
+            if bookkeeping is not None:
+                report.seconds = time.perf_counter() - started
+                tables.update(bookkeeping(report))
             _merge(store, tables, records)
         del tables
     step("done", 1, 1)

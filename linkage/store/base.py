@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from linkage.store.models import DetectionResult, GraphStats, IngestedFile, Ring, RingChange, DetectionRun
+from linkage.store.models import AllowlistEntry, RingDecision, RingMember
 
 # A batch table: in memory, or an Arrow dataset (the ingest streams its aggregates
 # through parquet files so that neither it nor the store holds them all at once).
@@ -120,6 +123,13 @@ class GraphStore(ABC):
     @abstractmethod
     def rings_of_account(self, account_id: str) -> list[Ring]: ...
 
+    def memberships(self) -> list[RingMember]:
+        """Every account's MEMBER_OF link with its score and since (for exports).
+
+        Not abstract so that an engine without it still opens; the export then says
+        its memberships carry no score."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list scored memberships")
+
     @abstractmethod
     def detection_runs(self) -> list[DetectionRun]: ...
 
@@ -136,3 +146,54 @@ class GraphStore(ABC):
         (the co_window kind is 'ip'), account_id. Singleton windows — most of the table —
         never leave the engine.
         """
+
+    # ---- engine-native detection steps (issue #11); defaults: in-process ------------------
+    def community_finder(self, account_ids: "np.ndarray") -> "CommunityFinder | None":
+        """A callable like `linkage.detect.communities.communities` that runs in the engine
+        (Neo4j: GDS), for accounts coded 0..N-1 as in `account_ids`; None: run it in Python."""
+        return None
+
+    def native_evidence_paths(self, a: str, b: str, max_hops: int, settings: object,
+                              limit: int) -> list | None:
+        """Evidence paths found by the engine itself (Neo4j: Cypher shortest paths), in the
+        shape of `linkage.detect.evidence.evidence_paths`; None: search in Python."""
+        return None
+
+    # ---- analyst decisions, appended for issue #12 ------------------------------
+    # The embedded engine keeps them in a small file beside the store (see
+    # embedded_decisions.py) so they can be written while a nightly job holds the
+    # store; the Neo4j engine keeps them in the graph. Both are append-only logs.
+    @abstractmethod
+    def save_ring_decision(self, decision: RingDecision) -> None:
+        """Record a verdict on a ring (the latest one per ring is its status)."""
+
+    @abstractmethod
+    def ring_decisions(self, ring_ids: list[str] | None = None) -> list[RingDecision]:
+        """Decisions on `ring_ids` (all rings when None), oldest first."""
+
+    @abstractmethod
+    def allowlist_artifact(self, entry: AllowlistEntry) -> None:
+        """Add an artifact to the allowlist: from the next detection run it links nobody."""
+
+    @abstractmethod
+    def remove_allowlisted_artifact(self, kind: str, key: str, author: str, at: datetime) -> bool:
+        """Take an artifact off the allowlist; False when it was not on it."""
+
+    @abstractmethod
+    def allowlisted_artifacts(self) -> list[AllowlistEntry]:
+        """The artifacts currently allowlisted through the store (not the LINKAGE_ALLOWLIST file)."""
+
+    # ---- reads for the API, appended for issue #12 (engines may override) ---------
+    def ring_members(self) -> list[RingMember]:
+        """Every current membership: account, ring, score, since.
+
+        Built here from `rings()` and `detection_runs()` so that every engine has it;
+        an engine overrides it with one query."""
+        started = {r.run_id: r.started_at for r in self.detection_runs()}
+        epoch = datetime.fromtimestamp(0).astimezone()
+        return [RingMember(account_id=a, ring_id=r.ring_id, score=r.score, since=started.get(r.updated_run, epoch))
+                for r in self.rings(include_dissolved=False, with_members=True) for a in r.members]
+
+
+# (n, a, b, w, resolution, seed, min_size, min_tie) -> community label per account, -1 for none
+CommunityFinder = Callable[..., "np.ndarray"]

@@ -40,11 +40,14 @@ def split_statements(text: str) -> list[str]:
 
 def graph_schema() -> dict[str, list[str]]:
     """Labels, relationship types and property keys of the graph model, for the Cypher linter."""
-    labels = {t.label for t in GRAPH_TABLES if not t.is_edge} | {"EmailDomain", "Ring", "DetectionRun"}
+    labels = {t.label for t in GRAPH_TABLES if not t.is_edge} | {
+        "EmailDomain", "Model", "Ring", "DetectionRun", "RingChange", "AppliedBatch", "PendingLoad"}
     rels = {t.label for t in GRAPH_TABLES if t.is_edge} | {
-        "HAS_EMAIL_DOMAIN", "MEMBER_OF", "RANGE_OF", "DETECTED_IN", "SIMILAR"}
+        "HAS_EMAIL_DOMAIN", "MEMBER_OF", "RANGE_OF", "DETECTED_IN", "RECORDED", "SIMILAR"}
     props = {c.name for t in GRAPH_TABLES for c in t.columns} | {
         "domain", "ring_id", "run_id", "score", "components", "size", "status", "created_run",
         "updated_run", "started_at", "finished_at", "duration_s", "params", "counts", "since",
-        "graphName", "nodeCount", "relationshipCount"}
+        "graphName", "nodeCount", "relationshipCount", "model", "artifacts", "change", "detail",
+        "batch_id", "token", "files", "hour", "window_start",
+        "epochSeconds", "microsecond"}  # temporal accessors, which the linter takes for properties
     return {"labels": sorted(labels), "relationshipTypes": sorted(rels), "propertyKeys": sorted(props)}

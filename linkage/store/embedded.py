@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from linkage.store.base import GraphStore, StoreBusy, Table
+from linkage.store.embedded_decisions import EmbeddedDecisions
 from linkage.store.models import (
-    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange,
+    DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
-from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, TABLES, Merge, TableSpec
+from linkage.store.models import AllowlistEntry, RingDecision, RingMember
+from linkage.store.tables import ARTIFACT_EDGES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
 
 RESULT_DDL = """
 CREATE TABLE IF NOT EXISTS detection_run (
@@ -80,10 +83,10 @@ def _parquet_source(table: Table) -> str | None:
     return None
 
 
-def _connect(path: str) -> duckdb.DuckDBPyConnection:
+def _connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB file; StoreBusy when another process holds its lock (never wait, never share)."""
     try:
-        return duckdb.connect(path)
+        return duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" not in text.lower():
@@ -95,20 +98,63 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
 class EmbeddedStore(GraphStore):
     """DuckDB behind the GraphStore interface."""
 
-    def __init__(self, path: str = ":memory:", memory_limit: str = "4GB", threads: int = 0):
+    def __init__(self, path: str = ":memory:", memory_limit: str = "4GB", threads: int = 0,
+                 read_only: bool = False, lazy: bool = False):
+        """`read_only` opens the file beside other readers (no schema is created);
+        `lazy` defers opening the file to the first graph operation, so that a process
+        that only records decisions (the API) never locks the graph."""
         self.url = path
-        self.con = _connect(path)
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        self.con.execute("SET TimeZone = 'UTC'")
-        with self.timed("create schema"):
-            for spec in GRAPH_TABLES:
-                self.con.execute(_ddl(spec))
-            self.con.execute(RESULT_DDL)
+        self.read_only = read_only
+        self._memory_limit, self._threads = memory_limit, threads
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self.decisions = EmbeddedDecisions(path)
+        if not lazy:
+            self._open()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        con = _connect(self.url, read_only=self.read_only)
+        con.execute(f"SET memory_limit = '{self._memory_limit}'")
+        if self._threads:
+            con.execute(f"SET threads = {int(self._threads)}")
+        con.execute("SET TimeZone = 'UTC'")
+        if not self.read_only:
+            with self.timed("create schema"):
+                for spec in GRAPH_TABLES + NIGHTLY_TABLES:
+                    con.execute(_ddl(spec))
+                con.execute(RESULT_DDL)
+        self._con = con
+        return con
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self._con if self._con is not None else self._open()
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self.decisions.close()
+
+    # ---- analyst decisions (issue #12): a small file beside the store -----------
+    def save_ring_decision(self, decision: RingDecision) -> None:
+        with self.timed("save_ring_decision"):
+            self.decisions.save_ring_decision(decision)
+
+    def ring_decisions(self, ring_ids: list[str] | None = None) -> list[RingDecision]:
+        with self.timed("ring_decisions"):
+            return self.decisions.ring_decisions(ring_ids)
+
+    def allowlist_artifact(self, entry: AllowlistEntry) -> None:
+        with self.timed("allowlist_artifact"):
+            self.decisions.allowlist_artifact(entry)
+
+    def remove_allowlisted_artifact(self, kind: str, key: str, author: str, at: datetime) -> bool:
+        with self.timed("remove_allowlisted_artifact"):
+            return self.decisions.remove_allowlisted_artifact(kind, key, author, at)
+
+    def allowlisted_artifacts(self) -> list[AllowlistEntry]:
+        with self.timed("allowlisted_artifacts"):
+            return self.decisions.allowlisted_artifacts()
 
     # ---- ingest side -------------------------------------------------------
     def merge_batch(self, tables: dict[str, Table], files: list[IngestedFile]) -> None:
@@ -152,18 +198,19 @@ class EmbeddedStore(GraphStore):
             return self.con.sql(sql).to_arrow_table()
 
     def stats(self) -> GraphStats:
+        # fetchall, not fetchone: DuckDB 2 refuses a later con.sql() while a result is unfinished.
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
         for spec in GRAPH_TABLES:
             if spec.name == "ingested_file":
                 continue
-            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+            n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchall()[0][0]
             (edges if spec.is_edge else nodes)[spec.label] = int(n)
         nodes["EmailDomain"] = int(self.con.execute(
-            "SELECT count(DISTINCT email_domain) FROM account").fetchone()[0])
-        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchone()[0])
-        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchone()[0])
-        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchone()[0])
+            "SELECT count(DISTINCT email_domain) FROM account").fetchall()[0][0])
+        nodes["Ring"] = int(self.con.execute("SELECT count(*) FROM ring WHERE status='active'").fetchall()[0][0])
+        nodes["DetectionRun"] = int(self.con.execute("SELECT count(*) FROM detection_run").fetchall()[0][0])
+        edges["MEMBER_OF"] = int(self.con.execute("SELECT count(*) FROM member_of").fetchall()[0][0])
         return GraphStats(nodes=nodes, edges=edges)
 
     # ---- detection side ----------------------------------------------------
@@ -273,6 +320,11 @@ class EmbeddedStore(GraphStore):
         return self._ring_rows(
             "ring_id IN (SELECT ring_id FROM member_of WHERE account_id = ?)", [account_id], True)
 
+    def memberships(self) -> list[RingMember]:
+        rows = self.con.execute(
+            "SELECT account_id, ring_id, score, since FROM member_of ORDER BY ring_id, account_id").fetchall()
+        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
+
     def detection_runs(self) -> list[DetectionRun]:
         rows = self.con.execute(
             "SELECT run_id, started_at, finished_at, duration_s, params, counts FROM detection_run"
@@ -288,6 +340,11 @@ class EmbeddedStore(GraphStore):
             params.append(run_id)
         return [RingChange(run_id=r[0], ring_id=r[1], change=r[2], detail=json.loads(r[3]))
                 for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
+
+    def ring_members(self) -> list[RingMember]:
+        rows = self.con.execute("SELECT account_id, ring_id, score, since FROM member_of"
+                                " ORDER BY ring_id, account_id").fetchall()
+        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
 
     # ---- detection side, appended for issue #3 --------------------------------
     def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:

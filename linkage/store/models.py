@@ -70,3 +70,38 @@ class DetectionResult(BaseModel):
     rings: list[Ring]
     members: list[RingMember]
     changes: list[RingChange]
+
+
+# ---- analyst decisions (issue #12) -------------------------------------------------
+# Stored beside the graph (embedded: a small DuckDB file next to the store; Neo4j: in
+# the graph) and respected by the next `linkage detect`.
+
+REVIEW_STATUSES = ("NEW", "CONFIRMED", "DISMISSED")
+
+
+class RingDecision(BaseModel):
+    """An analyst's (or the detector's) verdict on a ring, with what the ring looked like then.
+
+    `size`, `score` and `artifacts` ("kind:value" of its top shared artifacts) are the
+    evidence at the time of the decision: a DISMISSED ring is raised again only when
+    a later run finds more than this.
+    """
+
+    ring_id: str
+    status: str = Field(description="NEW | CONFIRMED | DISMISSED")
+    note: str
+    author: str = Field(description="Who decided: an API key's name, or 'linkage detect'")
+    at: datetime
+    size: int = 0
+    score: float = 0.0
+    artifacts: list[str] = Field(default_factory=list)
+
+
+class AllowlistEntry(BaseModel):
+    """An artifact that must never link accounts (merged with the LINKAGE_ALLOWLIST file)."""
+
+    kind: str
+    key: str
+    reason: str
+    author: str
+    at: datetime

@@ -121,7 +121,25 @@ GRAPH_TABLES: tuple[TableSpec, ...] = (
     ), "IngestedFile", doc="Files already applied, by content hash: makes re-ingest a no-op."),
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in GRAPH_TABLES}
+# --- the nightly job's bookkeeping (issue #9): not graph content, so not in GRAPH_TABLES (stats,
+# Cypher schema), but merged through `merge_batch` like any table so both engines can keep it and
+# a partition is recorded in the same transaction as its data.
+NIGHTLY_TABLES: tuple[TableSpec, ...] = (
+    TableSpec("nightly_partition", _cols(
+        ("partition", "VARCHAR", K), ("run_id", "VARCHAR", K), ("path", "VARCHAR", L),
+        ("taken_at", TS, L), ("files", "BIGINT", L), ("rows_loaded", "BIGINT", L),
+        ("rows_quarantined", "BIGINT", L), ("quarantined_by_table", "VARCHAR", L),
+        ("quarantine_file", "VARCHAR", L), ("seconds", "DOUBLE", L),
+    ), "NightlyPartition", doc="A dated input partition taken by a nightly run, with what its ingest did."),
+    TableSpec("nightly_run", _cols(
+        ("run_id", "VARCHAR", K), ("started_at", TS, L), ("status", "VARCHAR", L),
+        ("date_limit", "VARCHAR", L), ("input_dir", "VARCHAR", L), ("ingested_at", TS, L),
+        ("previous", "VARCHAR", L), ("detection_run_id", "VARCHAR", L), ("report", "VARCHAR", L),
+        ("finished_at", TS, L), ("exit_code", "INTEGER", L),
+    ), "NightlyRun", doc="One nightly run: its phase (ingesting, ingested, complete) and its report (JSON)."),
+)
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in GRAPH_TABLES + NIGHTLY_TABLES}
 
 # Which ingested tables are account->artifact evidence, and under which kind name.
 ARTIFACT_EDGES: dict[str, tuple[str, str, str]] = {

@@ -1,0 +1,2 @@
+MATCH (a:Account)
+RETURN count(a) AS n

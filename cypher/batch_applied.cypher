@@ -1,0 +1,2 @@
+MATCH (b:AppliedBatch {batch_id: $batch_id})
+RETURN b.batch_id AS batch_id

@@ -1,1 +1,0 @@
-MATCH (:Account)-[m:MEMBER_OF]->(:Ring) DELETE m

@@ -1,0 +1,2 @@
+MERGE (p:PendingLoad {token: $token})
+ON CREATE SET p.files = $files, p.started_at = $started_at

@@ -1,0 +1,2 @@
+MATCH (n:IP)
+RETURN n.ip AS ip, n.version AS version

@@ -1,0 +1,2 @@
+MATCH (r:Ring {status: 'active'})
+RETURN count(r) AS n
