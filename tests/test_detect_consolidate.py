@@ -124,3 +124,29 @@ def test_consolidate_counts_only_exclusive_non_network_content():
     # three shared templates are not enough when four are required
     new, reported = consolidate(labels, [0, 1, 2], links, family, 4, 0.5, 2, 0.01)
     assert len(reported) == 3
+
+
+def test_shared_families_join_heads_whatever_own_fingerprints_each_head_has():
+    # two heads of one operator share 3 template families; each also has 10 exact fingerprints
+    # of its own (fresh fillings): pooled, 3 of 13 is under half; per kind, 3 of 3 is all
+    import numpy as np
+
+    from linkage.detect.consolidate import consolidate
+    from linkage.detect.inputs import KINDS, Links
+    from linkage.detect.specificity import KIND_FAMILY
+
+    fam_kind, fp_kind = KINDS.index("prompt_family"), KINDS.index("prompt")
+    values = [f"fam-{i}" for i in range(3)] + [f"fp-{h}-{i}" for h in range(2) for i in range(10)]
+    kind = np.array([fam_kind] * 3 + [fp_kind] * 20, np.int8)
+    labels = np.array([0] * 4 + [1] * 4, np.int64)
+    acc, art = [], []
+    for a in range(8):
+        head = a // 4
+        acc += [a] * 13; art += [0, 1, 2] + [3 + 10 * head + i for i in range(10)]
+    n = len(acc)
+    links = Links(account_ids=np.array([f"a{i}" for i in range(8)], object), artifact_kind=kind,
+                  artifact_value=np.array(values, object), account=np.array(acc, np.int64),
+                  artifact=np.array(art, np.int64), count=np.ones(n, np.int64), first_seen=np.zeros(n))
+    family = np.array([KIND_FAMILY[k] for k in KINDS], np.int8)[kind]
+    new, reported = consolidate(labels, [0, 1], links, family, 3, 0.5, 2, 0.01)
+    assert len(reported) == 1 and (new == new[0]).all()

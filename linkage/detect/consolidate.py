@@ -14,8 +14,8 @@ So, over the rings already reported:
 - a ring's *content* is the exclusive artifacts ≥ 2 of its members use, network excluded:
   exits and proxy pools are bought from providers other operators use too (measured:
   bench/ring_fragments.py finds hundreds of ring-only exits shared by two operators);
-- two rings merge when they share ≥ `min_shared` content artifacts and those make up
-  ≥ `min_overlap` of the smaller ring's content: one leaked template (or two) out of a
+- two rings merge when, in one artifact kind, they share ≥ `min_shared` content artifacts
+  and those make up ≥ `min_overlap` of the smaller ring's content of that kind: one leaked template (or two) out of a
   dozen never merges two operators, while cohorts of one operator share nearly all.
 Merges are transitive (connected components), so a chain of cohorts becomes one ring.
 """
@@ -62,14 +62,23 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     n_art = links.n_artifacts
     keys, members = np.unique(lab[use] * n_art + links.artifact[use], return_counts=True)
     keys = keys[members >= 2]  # a ring's content: what at least two of its members use
-    k_ring, k_art = keys // n_art, keys % n_art
-    own = np.bincount(k_ring, minlength=n_labels)
-    multi = np.bincount(k_art, minlength=n_art)[k_art] >= 2  # only artifacts of 2+ rings can be shared
-    k_ring, k_art = k_ring[multi], k_art[multi]
-    incidence = csr_matrix((np.ones(len(k_ring), np.int64), (k_ring, k_art)), shape=(n_labels, n_art))
-    shared = (incidence @ incidence.T).tocoo()
-    i, j, s = shared.row, shared.col, shared.data
-    ok = (i < j) & (s >= min_shared) & (s >= min_overlap * np.minimum(own[i], own[j]))
+    all_ring, all_art = keys // n_art, keys % n_art
+    ok_i, ok_j = [], []
+    # per artifact kind: fresh fillings give each head hundreds of its own exact fingerprints,
+    # which would drown the two dozen template families all heads share if pooled together
+    for kind in np.unique(links.artifact_kind[all_art]).tolist():
+        of_kind = links.artifact_kind[all_art] == kind
+        k_ring, k_art = all_ring[of_kind], all_art[of_kind]
+        own = np.bincount(k_ring, minlength=n_labels)
+        multi = np.bincount(k_art, minlength=n_art)[k_art] >= 2  # only artifacts of 2+ rings can be shared
+        k_ring, k_art = k_ring[multi], k_art[multi]
+        incidence = csr_matrix((np.ones(len(k_ring), np.int64), (k_ring, k_art)), shape=(n_labels, n_art))
+        shared = (incidence @ incidence.T).tocoo()
+        i, j, s = shared.row, shared.col, shared.data
+        ok = (i < j) & (s >= min_shared) & (s >= min_overlap * np.minimum(own[i], own[j]))
+        ok_i.append(i[ok]); ok_j.append(j[ok])
+    i, j = (np.concatenate(ok_i), np.concatenate(ok_j)) if ok_i else (np.zeros(0, np.int64),) * 2
+    ok = np.ones(len(i), bool)
     graph = coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n_labels, n_labels))
     _, comp = connected_components(graph, directed=False)
     comp = comp.astype(np.int64)  # int32 from scipy: scoring multiplies labels by the artifact count

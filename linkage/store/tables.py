@@ -151,3 +151,7 @@ ARTIFACT_EDGES: dict[str, tuple[str, str, str]] = {
     "user_agent": ("used_agent", "ua_id", "requests"),
 }
 
+
+# Tables only the embedded engine keeps: `tick` has about one row per request, too many to be
+# graph relationships; on Neo4j synchrony has no ticks and detection falls back to lockstep.
+EMBEDDED_ONLY = frozenset({"tick"})

@@ -33,12 +33,12 @@ from linkage.store.base import StoreError, Table
 from linkage.store.cypher_files import load_cypher
 from linkage.store.models import IngestedFile
 from linkage.store.neo4j_engine.rows import Batch, arrow_schema, batches, param_rows
-from linkage.store.tables import TABLES
+from linkage.store.tables import EMBEDDED_ONLY, TABLES
 
 log = logging.getLogger("linkage.store")
 # Node tables before edge tables: an edge's MERGE then finds its endpoints with their properties.
 ORDER = [t for t in TABLES.values() if not t.is_edge and t.name != "ingested_file"] + [
-    t for t in TABLES.values() if t.is_edge]
+    t for t in TABLES.values() if t.is_edge and t.name not in EMBEDDED_ONLY]
 CO_WINDOW_KINDS = {"ip", "prompt", "prompt_family"}  # the artifact labels merge_co_window.cypher knows
 
 
@@ -73,6 +73,7 @@ def check_pending(read_pending: Callable[[], list[dict[str, object]]], token: st
 def merge_load(write: Write, timed, tables: dict[str, Table], files: list[IngestedFile],
                batch_size: int, read_pending: Callable[[], list[dict[str, object]]]) -> int:
     """Apply one load as described above; returns how many batches were written (not skipped)."""
+    tables = {k: v for k, v in tables.items() if k not in EMBEDDED_ONLY}
     unknown = set(tables) - {t.name for t in ORDER}
     if unknown:
         raise StoreError("merge_batch", "", ValueError(f"no Neo4j mapping for tables {sorted(unknown)}"))
