@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from linkage.store.tables import GRAPH_TABLES
+from linkage.store.tables import EMBEDDED_ONLY, GRAPH_TABLES
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "cypher"
 _REPO = Path(__file__).resolve().parents[2] / "cypher"
@@ -43,7 +43,7 @@ def graph_schema() -> dict[str, list[str]]:
     labels = {t.label for t in GRAPH_TABLES if not t.is_edge} | {
         "EmailDomain", "Model", "Ring", "DetectionRun", "RingChange", "AppliedBatch", "PendingLoad",
         "RingDecision", "ArtifactDecision"}
-    rels = {t.label for t in GRAPH_TABLES if t.is_edge} | {
+    rels = {t.label for t in GRAPH_TABLES if t.is_edge and t.name not in EMBEDDED_ONLY} | {
         "HAS_EMAIL_DOMAIN", "MEMBER_OF", "RANGE_OF", "DETECTED_IN", "RECORDED", "SIMILAR"}
     props = {c.name for t in GRAPH_TABLES for c in t.columns} | {
         "domain", "ring_id", "run_id", "score", "components", "size", "status", "created_run",
