@@ -342,9 +342,7 @@ class EmbeddedStore(GraphStore):
                 for r in self.con.execute(sql + " ORDER BY run_id, ring_id", params).fetchall()]
 
     def ring_members(self) -> list[RingMember]:
-        rows = self.con.execute("SELECT account_id, ring_id, score, since FROM member_of"
-                                " ORDER BY ring_id, account_id").fetchall()
-        return [RingMember(account_id=r[0], ring_id=r[1], score=r[2], since=r[3]) for r in rows]
+        return self.memberships()  # one query serves the API and the export
 
     # ---- detection side, appended for issue #3 --------------------------------
     def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
