@@ -21,6 +21,7 @@ from linkage.evaluate.truth import load_truth
 from linkage.ingest.pipeline import ingest_directory
 from linkage.settings import load_settings
 from linkage.simulate import simulate
+from linkage.simulate.config import GENERATOR_VERSION
 from linkage.store import open_store
 
 
@@ -45,8 +46,8 @@ LAST_FLAGGED_BY_GROUP: Counter = Counter()  # legit accounts the last `run` flag
 def prepared(cfg: Config, scale: float, work: Path) -> Path:
     """Directory with the simulated input (`in/`), its truth, and an ingested store."""
     d = work / f"{cfg.name}-x{scale}"
-    if (d / "ready").exists():
-        return d
+    if (d / "ready").exists() and _generator(d) == GENERATOR_VERSION:
+        return d  # data of an older simulator is simulated again, never scored silently
     shutil.rmtree(d, ignore_errors=True)
     simulate(d / "in", scale=scale, seed=cfg.seed, variant=cfg.variant)
     (d / "in" / "truth.csv").rename(d / "truth.csv")
@@ -56,6 +57,10 @@ def prepared(cfg: Config, scale: float, work: Path) -> Path:
         ingest_directory(store, d / "in", settings)
     (d / "ready").touch()
     return d
+
+
+def _generator(d: Path) -> str:
+    return json.loads((d / "in" / "scenario.json").read_text()).get("generator_version", "")
 
 
 def tactics_of(d: Path) -> dict[str, str]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from linkage.simulate.tactics import Tactics, draw_tactics
 
-GENERATOR_VERSION = "linkage-sim/1.0"
+GENERATOR_VERSION = "linkage-sim/1.1"  # 1.1: template scope (tactics.TEMPLATE_SCOPES)
 VARIANTS = ("baseline", "camouflage", "shared-proxies", "no-payment-sharing", "hard", "drawn")
 
 # The observed window of logs, and the release the campaigns chase.
@@ -113,7 +113,8 @@ def build_config(scale: float, seed: int, variant: str = "baseline") -> Scenario
     }
     if drawn:  # each operator's tactics from the tactic space, by seed (not by the data's rng streams)
         trng = np.random.default_rng([seed, 0x7AC71C5])
-        tactics = tuple(draw_tactics(trng, c.accounts) for c in campaigns)
+        srng = np.random.default_rng([seed, 0x7E3F1A7])
+        tactics = tuple(draw_tactics(trng, c.accounts, srng) for c in campaigns)
     else:
         tactics = tuple(Tactics(cards="per_account" if no_cards else "pooled",
                                 cover=0.4 if camouflage else 0.0) for _ in campaigns)

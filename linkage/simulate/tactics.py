@@ -20,6 +20,10 @@ below instead, so that detection is developed on some draws and measured on othe
   over two months);
 - heads: how many groups the operator's accounts form (each head fires, pays, and is
   dispatched as one);
+- templates: `operator` (every head draws its jobs from the operator's whole template
+  bank), `one_job` (one job runner, one agentic template: every head sends that one
+  template with random fill-ins and nothing else), `per_head` (each head its own
+  templates, plus the one job template all heads send on part of their traffic);
 - agent: `own_build` (the operator's rare user-agent build for most accounts) or
   `common_sdk` (one common SDK agent ordinary integrators send too);
 - cover: the share of traffic that looks like anybody's (camouflage);
@@ -28,7 +32,7 @@ below instead, so that detection is developed on some draws and measured on othe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -37,6 +41,7 @@ CARD_PATTERNS = ("pooled", "per_head", "mixed", "per_account", "none")
 DISPATCH = ("sessions", "round_robin", "independent", "human")
 CREATION = ("waves", "burst", "trickle")
 AGENTS = ("own_build", "common_sdk")
+TEMPLATE_SCOPES = ("operator", "one_job", "per_head")
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,20 @@ class Tactics:
     cover: float = 0.0
     shift_lag_hours: float | None = None  # None: the campaign's own lag
     shift: bool = True
+    templates: str = "operator"
 
     def describe(self) -> str:
         lag = "none" if not self.shift else ("own" if self.shift_lag_hours is None else f"{self.shift_lag_hours:.0f}h")
         return (f"proxy={self.proxy} cards={self.cards} dispatch={self.dispatch} creation={self.creation} "
-                f"heads={self.heads or 'batches'} agent={self.agent} cover={self.cover:.2f} shift={lag}")
+                f"heads={self.heads or 'batches'} templates={self.templates} agent={self.agent} cover={self.cover:.2f} shift={lag}")
 
 
-def draw_tactics(rng: np.random.Generator, accounts: int) -> Tactics:
+def draw_tactics(rng: np.random.Generator, accounts: int,
+                 scope_rng: np.random.Generator | None = None) -> Tactics:
     """One operator's tactics, drawn from the space above.
+
+    The template scope is drawn from `scope_rng` when given (default: `rng`): the scope was
+    added to the space later, and its own stream leaves every other draw of a seed as it was.
 
     Every draw leaves at least three kinds of operator-wide evidence (see `unavoidable`), so
     that leaving any one out in an ablation still leaves two: an operator running thousands
@@ -74,7 +84,8 @@ def draw_tactics(rng: np.random.Generator, accounts: int) -> Tactics:
             shift_lag_hours=float(rng.uniform(2, 36)), shift=bool(rng.random() < 0.75),
         )
         if len(unavoidable(t)) >= 3:
-            return t
+            scope = (scope_rng or rng).choice(TEMPLATE_SCOPES, p=[0.5, 0.25, 0.25])
+            return replace(t, templates=str(scope))
 
 
 def unavoidable(t: Tactics) -> list[str]:

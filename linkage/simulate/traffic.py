@@ -274,6 +274,15 @@ def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pro
             ip[m] = infra.public_pools[rng.integers(0, len(infra.public_pools), k)]
         drift = np.where(rng.random(k) < 0.3, rng.integers(0, 3, k), 0)
         tpl[m] = tpls[(infra.sess_tpl[s[m]] + drift) % len(tpls)]
+        scope = tactics[o].templates
+        if scope == "one_job":  # one job runner, one agentic template, every head
+            tpl[m] = tpls[0]
+        elif scope == "per_head" and len(tpls) > 1:
+            # each head its own two templates of the bank (heads may collide when the bank is
+            # small), and the job template every head sends on half its requests
+            head = b[m] - int(np.searchsorted(pop.batch_op, o))
+            own = tpls[1 + (2 * head + (infra.sess_tpl[ss] + drift) % 2) % (len(tpls) - 1)]
+            tpl[m] = np.where(rng.random(k) < 0.5, tpls[0], own)
 
     shift = infra.shift_time[op]
     model = np.where(ts >= shift, np.where(rng.random(n) < 0.97, NEW, OLD), np.where(rng.random(n) < 0.9, OLD, 2))
