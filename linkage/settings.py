@@ -112,6 +112,19 @@ class Settings(BaseSettings):
         default=2, description="An artifact is exclusive to rings when at most this many outside accounts use it")
     consolidate_outside_share: float = Field(
         default=0.01, description="...or at most this share of its in-ring users, whichever is larger")
+    consolidate_min_agreements: int = Field(
+        default=2, description="Weak rule: rings sharing some exclusive content merge when this many other "
+        "independent things agree too (another family's shared content, creation window, release switch, "
+        "synchrony across them); 0 turns the weak rule off")
+    consolidate_creation_days: float = Field(
+        default=7.0, description="Two rings agree on creation when both were created within one window this wide")
+    consolidate_switch_jump: float = Field(
+        default=0.5, description="A ring rushed to a released model when its new-model share jumps by this much")
+    consolidate_switch_support: float = Field(
+        default=3.0, description="Switch hours within this log-likelihood of the best are plausible; "
+        "two rings agree when their plausible switch hours overlap")
+    consolidate_sync_pairs: int = Field(
+        default=3, description="Synchrony pairs across two rings that count as them acting together")
     # ---- the Neo4j engine (neo4j:// and bolt:// store URLs; see linkage/store/neo4j_engine) ----
     neo4j_user: str = Field(default="neo4j", description="Neo4j user for neo4j:// and bolt:// stores")
     neo4j_password: str | None = Field(

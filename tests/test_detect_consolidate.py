@@ -64,14 +64,19 @@ def test_cohorts_of_one_operator_become_one_ring(tmp_path):
 
 def test_two_operators_sharing_one_leaked_template_stay_apart(tmp_path):
     g = GraphBuilder(12)
-    g.background(200)
+    users = g.background(200)
+    for acc in users[:100]:  # the scripting library everybody has: not the operators' own
+        g.use(acc, "user_agent", "python-requests/2.31", 5)
     leaked = "leaked-jailbreak-tpl"
+    # both rush to the new model within the same hours (the builder's traffic): one coincidence
     alpha = cohort(g, "alpha", 30, T0, tpls("alpha") + [leaked], "alpha-card", pool(1))
     beta = cohort(g, "beta", 30, T0 + timedelta(days=10), tpls("beta") + [leaked], "beta-card", pool(2))
     assert run(g, tmp_path / "on") == [set(alpha), set(beta)]
     # the guard is what keeps them apart: one shared exclusive artifact, if it were enough, would merge
     assert run(g, tmp_path / "loose", consolidate_min_shared=1, consolidate_min_overlap=0.0) == \
         [set(alpha) | set(beta)]
+    # and the weak rule's count: leaked template + co-timed switch is one agreement short of merging
+    assert run(g, tmp_path / "weak", consolidate_min_agreements=1) == [set(alpha) | set(beta)]
 
 
 def test_two_operators_sharing_a_proxy_pool_and_a_public_template_stay_apart(tmp_path):

@@ -17,6 +17,13 @@ So, over the rings already reported:
 - two rings merge when, in one artifact kind, they share ≥ `min_shared` content artifacts
   and those make up ≥ `min_overlap` of the smaller ring's content of that kind: one leaked template (or two) out of a
   dozen never merges two operators, while cohorts of one operator share nearly all.
+- or, the weak rule, when no kind reaches `min_shared`: they share ≥ 1 content artifact
+  (the one job template every head sends; one card) *and* at least `min_agreements` other
+  independent things agree — another evidence family with shared exclusive content (a
+  card, an own user-agent build, an e-mail domain), a common creation window, one release
+  switch, synchrony across the rings (agreement.py). Content must be one of them: timing
+  alone never merges (two operators may open accounts the same week and rush to the same
+  model), and one leaked template never merges on its own.
 Merges are transitive (connected components), so a chain of cohorts becomes one ring.
 """
 
@@ -26,8 +33,10 @@ import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from linkage.detect.agreement import AgreementParams, RingTiming, timing_agreements
 from linkage.detect.inputs import Links
 from linkage.detect.specificity import FAMILIES
+from linkage.detect.synchrony import SyncPairs
 
 NETWORK = FAMILIES.index("network")
 
@@ -46,10 +55,13 @@ def exclusive_content(labels: np.ndarray, ring: np.ndarray, links: Links, family
 
 def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: np.ndarray,
                 min_shared: int, min_overlap: float, outside_accounts: int,
-                outside_share: float) -> tuple[np.ndarray, list[int]]:
+                outside_share: float, *, min_agreements: int = 0, timing: RingTiming | None = None,
+                sync: SyncPairs | None = None, agreement: AgreementParams = AgreementParams()
+                ) -> tuple[np.ndarray, list[int]]:
     """Relabel so that fragments of one operator share a label (see module doc).
 
-    Returns the new labels (dense, -1 kept) and the new labels of the reported rings.
+    `min_agreements` = 0 turns the weak rule off. Returns the new labels (dense, -1 kept)
+    and the new labels of the reported rings.
     """
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if len(reported) < 2:
@@ -64,11 +76,13 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     keys = keys[members >= 2]  # a ring's content: what at least two of its members use
     all_ring, all_art = keys // n_art, keys % n_art
     ok_i, ok_j = [], []
+    weak_i, weak_j, weak_fam = [], [], []
     # per artifact kind: fresh fillings give each head hundreds of its own exact fingerprints,
     # which would drown the two dozen template families all heads share if pooled together
     for kind in np.unique(links.artifact_kind[all_art]).tolist():
         of_kind = links.artifact_kind[all_art] == kind
         k_ring, k_art = all_ring[of_kind], all_art[of_kind]
+        kind_family = int(family[k_art[0]])  # prompt and prompt_family are one family: one vote
         own = np.bincount(k_ring, minlength=n_labels)
         multi = np.bincount(k_art, minlength=n_art)[k_art] >= 2  # only artifacts of 2+ rings can be shared
         k_ring, k_art = k_ring[multi], k_art[multi]
@@ -77,10 +91,37 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
         i, j, s = shared.row, shared.col, shared.data
         ok = (i < j) & (s >= min_shared) & (s >= min_overlap * np.minimum(own[i], own[j]))
         ok_i.append(i[ok]); ok_j.append(j[ok])
+        some = (i < j) & (s >= 1)
+        weak_i.append(i[some]); weak_j.append(j[some])
+        weak_fam.append(np.full(int(some.sum()), kind_family, np.int64))
+    if min_agreements > 0 and weak_i:
+        wi, wj = _weak_merges(np.concatenate(weak_i), np.concatenate(weak_j), np.concatenate(weak_fam),
+                              labels, min_agreements, timing, sync, agreement)
+        ok_i.append(wi); ok_j.append(wj)
     i, j = (np.concatenate(ok_i), np.concatenate(ok_j)) if ok_i else (np.zeros(0, np.int64),) * 2
-    ok = np.ones(len(i), bool)
-    graph = coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n_labels, n_labels))
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n_labels, n_labels))
     _, comp = connected_components(graph, directed=False)
     comp = comp.astype(np.int64)  # int32 from scipy: scoring multiplies labels by the artifact count
     new = np.where(labels >= 0, comp[np.maximum(labels, 0)], -1)
     return new, sorted(set(comp[reported].tolist()))
+
+
+def _weak_merges(i: np.ndarray, j: np.ndarray, fam: np.ndarray, labels: np.ndarray, min_agreements: int,
+                 timing: RingTiming | None, sync: SyncPairs | None, p: AgreementParams
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Ring pairs that share some exclusive content and agree on ≥ 1 + `min_agreements` things
+    in all: each evidence family with shared content counts once, each timing agreement once."""
+    if not len(i):
+        return i, j
+    i, j = i.astype(np.int64), j.astype(np.int64)
+    n = int(max(i.max(), j.max())) + 1
+    key = i * n + j
+    families = np.unique(key * len(FAMILIES) + fam)  # (pair, family) once each
+    pair_key, content = np.unique(families // len(FAMILIES), return_counts=True)
+    pi, pj = pair_key // n, pair_key % n
+    votes = content.astype(np.int64)
+    if timing is not None:
+        for agrees in timing_agreements(pi, pj, timing, labels, sync, p).values():
+            votes += agrees
+    ok = votes >= 1 + min_agreements
+    return pi[ok], pj[ok]

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from linkage.detect.ablation import Ablation
+from linkage.detect.agreement import AgreementParams, ring_timing
 from linkage.detect.communities import communities, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
 from linkage.detect.decisions import review_dismissed, store_allowlist
@@ -48,7 +49,8 @@ def _params(settings: Settings) -> dict[str, object]:
             "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
             "release_window_hours",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
-            "consolidate_outside_share")
+            "consolidate_outside_share", "consolidate_min_agreements", "consolidate_creation_days",
+            "consolidate_switch_jump", "consolidate_switch_support", "consolidate_sync_pairs")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
             for k in keys}
 
@@ -94,6 +96,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     act = activity(store, index, links.n_accounts, settings.model_release, settings.release_window_hours)
     if ablation.release:
         act.release_active[:] = False
+        act.windows = []
     t = mark("activity", t)
     pw, linked = similarity(links, spec, lock, settings, sync)
     t = mark("similarity", t)
@@ -122,10 +125,17 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     consolidated = 0
     if settings.consolidate and len(reported) > 1:
         # fragments of one operator (creation cohorts) share its templates, cards, own builds
+        agreement = AgreementParams(creation_days=settings.consolidate_creation_days,
+                                    min_jump=settings.consolidate_switch_jump,
+                                    support=settings.consolidate_switch_support,
+                                    sync_pairs=settings.consolidate_sync_pairs)
+        n_labels = int(labels.max()) + 1
         joined, joined_reported = consolidate(
             labels, reported, links, spec.family, settings.consolidate_min_shared,
             settings.consolidate_min_overlap, settings.consolidate_outside_accounts,
-            settings.consolidate_outside_share)
+            settings.consolidate_outside_share, min_agreements=settings.consolidate_min_agreements,
+            timing=ring_timing(labels, n_labels, created, act.windows, agreement), sync=sync,
+            agreement=agreement)
         consolidated = len(reported) - len(joined_reported)
         if consolidated:
             # a merged ring is reported because its parts were; its score is recomputed on the whole

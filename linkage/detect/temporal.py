@@ -6,7 +6,7 @@ table); release shift and volume come from the hourly `activity` aggregate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -21,6 +21,18 @@ DAY = 86_400
 
 
 @dataclass
+class ReleaseWindow:
+    """Hourly traffic rows around one model release (a day before to `window_hours` after):
+    enough to tell *when* a group of accounts moved to the new model (consolidation)."""
+
+    release: int  # epoch seconds
+    account: np.ndarray  # int64 account code per row
+    hour: np.ndarray  # int64 hours since release - 24 h
+    on_new: np.ndarray  # bool: the row's requests went to the released model
+    requests: np.ndarray  # int64
+
+
+@dataclass
 class Activity:
     """Per-account traffic facts, indexed by account code."""
 
@@ -30,6 +42,7 @@ class Activity:
     population_release_share: float
     releases: dict[str, int]  # model -> release epoch seconds used
     span_end: float = 0.0  # end of the last hour with traffic (epoch seconds)
+    windows: list[ReleaseWindow] = field(default_factory=list)
 
 
 def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
@@ -112,6 +125,11 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     req = tbl["requests"].to_numpy()[ok].astype(np.int64)
     requests = np.bincount(acc, weights=req, minlength=n).astype(np.int64)
     releases = _releases(hours, models, model_names, model_release)
+    windows = []
+    for m, rel in releases.items():
+        near = (hours >= rel - DAY) & (hours < rel + window_hours * 3600)
+        windows.append(ReleaseWindow(release=rel, account=acc[near], hour=(hours[near] - (rel - DAY)) // 3600,
+                                     on_new=models[near] == m, requests=req[near]))
     if releases:
         in_window = np.zeros(len(hours), bool)
         on_new = np.zeros(len(hours), bool)
@@ -127,4 +145,4 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     else:
         pop = 0.0
     return Activity(requests, share, active, pop,
-                    {model_names[m]: t for m, t in releases.items()}, float(hours.max()) + 3600.0)
+                    {model_names[m]: t for m, t in releases.items()}, float(hours.max()) + 3600.0, windows)
