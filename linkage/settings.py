@@ -116,6 +116,9 @@ class Settings(BaseSettings):
         default=2, description="Weak rule: rings sharing some exclusive content merge when this many other "
         "independent things agree too (another family's shared content, creation window, release switch, "
         "synchrony across them); 0 turns the weak rule off")
+    consolidate_min_families: int = Field(
+        default=2, description="Weak rule: rings sharing exclusive content in this many evidence families "
+        "(e.g. a job template and an own agent build) merge without timing agreements")
     consolidate_creation_days: float = Field(
         default=7.0, description="Two rings agree on creation when both were created within one window this wide")
     consolidate_switch_jump: float = Field(

@@ -86,11 +86,13 @@ def test_heads_created_weeks_apart_join_only_when_another_family_agrees(tmp_path
     g = world(23)
     one = head(g, "opx-h1", T0 - timedelta(days=3), 6)
     two = head(g, "opx-h2", T0 + timedelta(days=17), 6)
-    assert run(g, tmp_path / "apart") == [set(one), set(two)]
+    assert run(g, tmp_path / "apart") == [set(one), set(two)]  # template + switch: one agreement short
     g = world(23)
+    # the operator's own agent build on both heads, which agree on nothing in time
     one = head(g, "opx-h1", T0 - timedelta(days=3), 6, agent="opx-build/0.9")
-    two = head(g, "opx-h2", T0 + timedelta(days=17), 6, agent="opx-build/0.9")  # the operator's own build
+    two = head(g, "opx-h2", T0 + timedelta(days=17), 30, agent="opx-build/0.9")
     assert run(g, tmp_path / "own-build") == [set(one) | set(two)]
+    assert run(g, tmp_path / "three", consolidate_min_families=3) == [set(one), set(two)]
 
 
 def test_timing_without_shared_content_never_merges(tmp_path):

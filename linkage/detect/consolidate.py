@@ -17,13 +17,13 @@ So, over the rings already reported:
 - two rings merge when, in one artifact kind, they share ≥ `min_shared` content artifacts
   and those make up ≥ `min_overlap` of the smaller ring's content of that kind: one leaked template (or two) out of a
   dozen never merges two operators, while cohorts of one operator share nearly all.
-- or, the weak rule, when no kind reaches `min_shared`: they share ≥ 1 content artifact
-  (the one job template every head sends; one card) *and* at least `min_agreements` other
-  independent things agree — another evidence family with shared exclusive content (a
-  card, an own user-agent build, an e-mail domain), a common creation window, one release
-  switch, synchrony across the rings (agreement.py). Content must be one of them: timing
-  alone never merges (two operators may open accounts the same week and rush to the same
-  model), and one leaked template never merges on its own.
+- or, the weak rule, when no kind reaches `min_shared`: they share exclusive content in
+  ≥ `min_families` evidence families (the job template *and* the operator's own agent
+  build, or a card), or in one family *and* `min_agreements` timing agreements hold — a
+  common creation window, one release switch, synchrony across the rings (agreement.py).
+  Content is always required: timing alone never merges (two operators may open accounts
+  the same week and rush to the same model), and one leaked template plus one coincidence
+  does not either.
 Merges are transitive (connected components), so a chain of cohorts becomes one ring.
 """
 
@@ -55,7 +55,8 @@ def exclusive_content(labels: np.ndarray, ring: np.ndarray, links: Links, family
 
 def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: np.ndarray,
                 min_shared: int, min_overlap: float, outside_accounts: int,
-                outside_share: float, *, min_agreements: int = 0, timing: RingTiming | None = None,
+                outside_share: float, *, min_agreements: int = 0, min_families: int = 2,
+                timing: RingTiming | None = None,
                 sync: SyncPairs | None = None, agreement: AgreementParams = AgreementParams()
                 ) -> tuple[np.ndarray, list[int]]:
     """Relabel so that fragments of one operator share a label (see module doc).
@@ -96,7 +97,7 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
         weak_fam.append(np.full(int(some.sum()), kind_family, np.int64))
     if min_agreements > 0 and weak_i:
         wi, wj = _weak_merges(np.concatenate(weak_i), np.concatenate(weak_j), np.concatenate(weak_fam),
-                              labels, min_agreements, timing, sync, agreement)
+                              labels, min_agreements, min_families, timing, sync, agreement)
         ok_i.append(wi); ok_j.append(wj)
     i, j = (np.concatenate(ok_i), np.concatenate(ok_j)) if ok_i else (np.zeros(0, np.int64),) * 2
     graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n_labels, n_labels))
@@ -107,10 +108,11 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
 
 
 def _weak_merges(i: np.ndarray, j: np.ndarray, fam: np.ndarray, labels: np.ndarray, min_agreements: int,
-                 timing: RingTiming | None, sync: SyncPairs | None, p: AgreementParams
+                 min_families: int, timing: RingTiming | None, sync: SyncPairs | None, p: AgreementParams
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Ring pairs that share some exclusive content and agree on ≥ 1 + `min_agreements` things
-    in all: each evidence family with shared content counts once, each timing agreement once."""
+    """Ring pairs that share exclusive content in ≥ `min_families` evidence families, or in one
+    and `min_agreements` more things in all (each further family and each timing agreement
+    counts once)."""
     if not len(i):
         return i, j
     i, j = i.astype(np.int64), j.astype(np.int64)
@@ -119,9 +121,9 @@ def _weak_merges(i: np.ndarray, j: np.ndarray, fam: np.ndarray, labels: np.ndarr
     families = np.unique(key * len(FAMILIES) + fam)  # (pair, family) once each
     pair_key, content = np.unique(families // len(FAMILIES), return_counts=True)
     pi, pj = pair_key // n, pair_key % n
-    votes = content.astype(np.int64)
+    votes = content.astype(np.int64) - 1
     if timing is not None:
         for agrees in timing_agreements(pi, pj, timing, labels, sync, p).values():
             votes += agrees
-    ok = votes >= 1 + min_agreements
+    ok = (content >= min_families) | (votes >= min_agreements)
     return pi[ok], pj[ok]
