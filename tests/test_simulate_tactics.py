@@ -73,3 +73,28 @@ def test_proxy_modes_show_in_the_ips_each_account_uses(tmp_path, mode):
         assert np.median([len(ips[a]) / n[a] for a in ips]) > 0.8
     scenario = json.loads((tmp_path / "scenario.json").read_text())
     assert f"proxy={mode}" in scenario["tactics"][o]
+
+
+def _family_shares(out: Path, ring: str) -> np.ndarray:
+    """Share of the ring's requests in each prompt family (near-duplicate families, as ingest finds them)."""
+    from linkage.ingest.families import assign_families
+
+    con = duckdb.connect()
+    texts = [r[0] for r in con.sql(f"""SELECT prompt FROM read_parquet('{out}/requests.parquet')
+        JOIN read_csv('{out}/truth.csv', all_varchar=true) USING (account_id) WHERE ring_id = '{ring}'""").fetchall()]
+    _, counts = np.unique(assign_families(texts), return_counts=True)
+    return np.sort(counts)[::-1] / len(texts)
+
+
+@pytest.mark.parametrize("scope", ["one_job", "per_head", "operator"])
+def test_template_scope_shows_in_the_prompt_families_an_operator_sends(tmp_path, scope):
+    seed, o = _seed_with(lambda t: t.templates == scope and t.cover == 0 and t.heads >= 2)
+    simulate(tmp_path, scale=TINY, seed=seed, variant="drawn")
+    shares = _family_shares(tmp_path, f"ring-{o + 1}")
+    if scope == "one_job":  # one job template, every head: one family
+        assert shares[0] > 0.95
+    elif scope == "per_head":  # the job template on half the traffic, each head's own on the rest
+        assert 0.35 < shares[0] < 0.65 and len(shares) >= 3
+    else:  # every head draws from the whole bank
+        assert shares[0] < 0.35
+    assert f"templates={scope}" in json.loads((tmp_path / "scenario.json").read_text())["tactics"][o]
