@@ -53,7 +53,12 @@ class RingTiming:
 
 
 def ring_timing(labels: np.ndarray, n_labels: int, created: np.ndarray, windows: list[ReleaseWindow],
-                p: AgreementParams) -> RingTiming:
+                p: AgreementParams, rings: list[int] | None = None) -> RingTiming:
+    """Creation windows and switch intervals of the `rings` labels (default: every label)."""
+    if rings is not None:  # only the reported rings: a full-scale run has many more communities
+        wanted = np.zeros(n_labels + 1, bool)
+        wanted[rings] = True
+        labels = np.where(wanted[np.where(labels >= 0, labels, n_labels)], labels, -1)
     lo = np.full(n_labels, np.nan)
     hi = np.full(n_labels, np.nan)
     known = (labels >= 0) & (created >= 0)
@@ -84,11 +89,14 @@ def _switch_support(labels: np.ndarray, n_labels: int, w: ReleaseWindow,
         return lo, hi
     lab = labels[w.account]
     keep = lab >= 0
-    n_hours = int(w.hour.max()) + 1
-    cell = lab[keep] * n_hours + w.hour[keep]
+    if not keep.any():
+        return lo, hi
+    present, row = np.unique(lab[keep], return_inverse=True)  # rows for the labels seen only
+    n_rows, n_hours = len(present), int(w.hour.max()) + 1
+    cell = row * n_hours + w.hour[keep]
     req = w.requests[keep].astype(float)
-    new = np.bincount(cell, weights=req * w.on_new[keep], minlength=n_labels * n_hours).reshape(n_labels, n_hours)
-    tot = np.bincount(cell, weights=req, minlength=n_labels * n_hours).reshape(n_labels, n_hours)
+    new = np.bincount(cell, weights=req * w.on_new[keep], minlength=n_rows * n_hours).reshape(n_rows, n_hours)
+    tot = np.bincount(cell, weights=req, minlength=n_rows * n_hours).reshape(n_rows, n_hours)
     # split k: hours < k before, hours >= k after (k = 1 .. n_hours - 1)
     nb, tb = np.cumsum(new, 1)[:, :-1], np.cumsum(tot, 1)[:, :-1]
     na, ta = new.sum(1, keepdims=True) - nb, tot.sum(1, keepdims=True) - tb
@@ -96,14 +104,15 @@ def _switch_support(labels: np.ndarray, n_labels: int, w: ReleaseWindow,
     valid = (tb > 0) & (ta > 0)
     ll = np.where(valid, ll, -np.inf)
     best = np.argmax(ll, 1)
-    rows = np.arange(n_labels)
+    rows = np.arange(n_rows)
     ok = np.isfinite(ll[rows, best])
     jump = np.where(ok, na[rows, best] / np.maximum(ta[rows, best], 1) - nb[rows, best] / np.maximum(tb[rows, best], 1), 0)
     rush = ok & (jump >= p.min_jump)
     within = ll >= (ll[rows, best] - p.support)[:, None]
     first = np.argmax(within, 1)
     last = n_hours - 2 - np.argmax(within[:, ::-1], 1)
-    lo[rush], hi[rush] = first[rush] + 1, last[rush] + 1  # split index k -> the first "after" hour
+    # split index k -> the first "after" hour
+    lo[present[rush]], hi[present[rush]] = first[rush] + 1, last[rush] + 1
     return lo, hi
 
 

@@ -135,7 +135,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             settings.consolidate_min_overlap, settings.consolidate_outside_accounts,
             settings.consolidate_outside_share, min_agreements=settings.consolidate_min_agreements,
             min_families=settings.consolidate_min_families,
-            timing=ring_timing(labels, n_labels, created, act.windows, agreement), sync=sync,
+            timing=ring_timing(labels, n_labels, created, act.windows, agreement, reported), sync=sync,
             agreement=agreement)
         consolidated = len(reported) - len(joined_reported)
         if consolidated:
