@@ -73,6 +73,8 @@ def test_heads_sharing_one_job_template_join_when_creation_and_switch_agree(tmp_
     two = head(g, "opx-h2", T0 - timedelta(days=1), 6)
     assert run(g, tmp_path / "strict", consolidate_min_agreements=0) == [set(one), set(two)]
     assert run(g, tmp_path / "on") == [set(one) | set(two)]
+    # the release ablation leaves consolidation no switch to compare either
+    assert run(g, tmp_path / "no-release", ablate="release") == [set(one), set(two)]
 
 
 def test_a_switch_a_day_apart_leaves_template_and_creation_one_agreement_short(tmp_path):
