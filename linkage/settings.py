@@ -101,6 +101,9 @@ class Settings(BaseSettings):
         default=120, description="Accounts created within this many days of the data's end count as young")
     release_window_hours: float = Field(
         default=72, description="Hours after a model release in which a rush to it counts as release shift")
+    release_prior_requests: float = Field(
+        default=5.0, description="Each account's new-model share in a release window is shrunk towards the "
+        "population's by this many pseudo-requests (a few requests are no rush)")
     # ---- consolidation: one operator, one ring (see linkage/detect/consolidate.py) ----
     consolidate: bool = Field(
         default=True, description="Join reported rings that share the same operator-exclusive content")

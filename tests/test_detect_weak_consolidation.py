@@ -104,6 +104,14 @@ def test_timing_without_shared_content_never_merges(tmp_path):
     assert run(g, tmp_path / "loose", consolidate_min_agreements=1) == [set(one), set(two)]
 
 
+def test_an_agent_only_the_rings_use_corroborates_but_never_anchors(tmp_path):
+    g = world(26)
+    # created the same week, one switch hour, one rare agent: but no template or card in common
+    one = head(g, "alpha", T0 - timedelta(days=3), 6, job="alpha-job", agent="rare-build/1.0")
+    two = head(g, "beta", T0 - timedelta(days=2), 6, job="beta-job", agent="rare-build/1.0")
+    assert run(g, tmp_path / "on") == [set(one), set(two)]
+
+
 def _window(rows: list[tuple[int, int, bool, int]]) -> ReleaseWindow:
     acc, hour, new, req = (np.array(c) for c in zip(*rows))
     return ReleaseWindow(release=0, account=acc.astype(np.int64), hour=hour.astype(np.int64),
@@ -141,3 +149,25 @@ def test_three_synchrony_pairs_across_two_rings_count_as_acting_together():
 
     assert together([(0, 5), (1, 6), (2, 7), (3, 10), (11, 4)]) == [True, False]
     assert together([(0, 5), (1, 6), (12, 3)]) == [False, False]
+
+
+def test_a_few_requests_on_a_new_model_are_no_rush_sixty_are(tmp_path):
+    from linkage.detect.temporal import activity
+
+    g = GraphBuilder(25)
+    g.background(50)  # the population: old model, a little new-model traffic days later
+    g.active("one-off", RELEASE + timedelta(hours=3), "atlas-4", 1)  # one request, on the new model
+    g.active("rusher", RELEASE + timedelta(hours=1), "atlas-3", 2)
+    g.active("rusher", RELEASE + timedelta(hours=3), "atlas-4", 60)
+    store = EmbeddedStore(str(tmp_path / "g.duckdb"))
+    g.write(store)
+    index = {a: i for i, a in enumerate(sorted({r["account_id"] for r in g.rows["activity"]}))}
+    raw = activity(store, index, len(index), None, 72, prior_requests=0)
+    shrunk = activity(store, index, len(index), None, 72, prior_requests=5)
+    one, rusher = index["one-off"], index["rusher"]
+    assert raw.release_share[one] == 1.0
+    assert shrunk.release_share[one] < 0.5 < 0.85 < shrunk.release_share[rusher]
+    # and the release window rows consolidation reads, in hours from a day before the release
+    # (inferred: the new model's first hour, RELEASE + 3 h)
+    w = shrunk.windows[0]
+    assert set(w.hour[w.account == rusher].tolist()) == {22, 24}

@@ -17,9 +17,10 @@ So, over the rings already reported:
 - two rings merge when, in one artifact kind, they share ≥ `min_shared` content artifacts
   and those make up ≥ `min_overlap` of the smaller ring's content of that kind: one leaked template (or two) out of a
   dozen never merges two operators, while cohorts of one operator share nearly all.
-- or, the weak rule, when no kind reaches `min_shared`: they share exclusive content in
-  ≥ `min_families` evidence families (the job template *and* the operator's own agent
-  build, or a card), or in one family *and* `min_agreements` timing agreements hold — a
+- or, the weak rule, when no kind reaches `min_shared`: they share exclusive templates or
+  cards (the *anchor*), and content in ≥ `min_families` evidence families in all (the job
+  template *and* the operator's own agent build, or a card), or in one family *and*
+  `min_agreements` timing agreements hold — a
   common creation window, one release switch, synchrony across the rings (agreement.py).
   Content is always required: timing alone never merges (two operators may open accounts
   the same week and rush to the same model), and one leaked template plus one coincidence
@@ -39,6 +40,10 @@ from linkage.detect.specificity import FAMILIES
 from linkage.detect.synchrony import SyncPairs
 
 NETWORK = FAMILIES.index("network")
+# what an operator owns and nobody copies by accident: its templates and its cards. An agent
+# string or an e-mail domain only the rings use corroborates, but never anchors a weak merge:
+# a few SDK versions serve everybody, and a small slice of data may show only the rings on one
+ANCHORS = (FAMILIES.index("prompt"), FAMILIES.index("payment"))
 
 
 def exclusive_content(labels: np.ndarray, ring: np.ndarray, links: Links, family: np.ndarray,
@@ -120,10 +125,13 @@ def _weak_merges(i: np.ndarray, j: np.ndarray, fam: np.ndarray, labels: np.ndarr
     key = i * n + j
     families = np.unique(key * len(FAMILIES) + fam)  # (pair, family) once each
     pair_key, content = np.unique(families // len(FAMILIES), return_counts=True)
+    anchored = np.isin(families % len(FAMILIES), ANCHORS)
+    pair_anchored = np.bincount(np.searchsorted(pair_key, families // len(FAMILIES)), weights=anchored,
+                                minlength=len(pair_key)) > 0
     pi, pj = pair_key // n, pair_key % n
     votes = content.astype(np.int64) - 1
     if timing is not None:
         for agrees in timing_agreements(pi, pj, timing, labels, sync, p).values():
             votes += agrees
-    ok = (content >= min_families) | (votes >= min_agreements)
+    ok = pair_anchored & ((content >= min_families) | (votes >= min_agreements))
     return pi[ok], pj[ok]

@@ -47,7 +47,7 @@ def _params(settings: Settings) -> dict[str, object]:
             "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist",
             "sync_window_seconds", "sync_min_ticks", "sync_account_z", "sync_max_group", "sync_min_shared",
             "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
-            "release_window_hours",
+            "release_window_hours", "release_prior_requests",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
             "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_creation_days",
             "consolidate_switch_jump", "consolidate_switch_support", "consolidate_sync_pairs")
@@ -93,7 +93,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     sync: SyncPairs | None = SyncPairs.empty() if ablation.timing else synchrony(
         *read_ticks(store, index), links.n_accounts, _sync_params(settings))
     t = mark("synchrony", t)
-    act = activity(store, index, links.n_accounts, settings.model_release, settings.release_window_hours)
+    act = activity(store, index, links.n_accounts, settings.model_release, settings.release_window_hours,
+                   settings.release_prior_requests)
     if ablation.release:
         act.release_active[:] = False
         act.windows = []

@@ -105,9 +105,12 @@ def _releases(hours: np.ndarray, models: np.ndarray, model_names: list[str],
 
 
 def activity(store: GraphStore, index: dict[str, int], n: int, model_release: str | None,
-             window_hours: float = 24.0) -> Activity:
+             window_hours: float = 24.0, prior_requests: float = 0.0) -> Activity:
     """Volume per account and each account's share of new-model traffic within `window_hours`
-    of a release (an operator may switch a day or two late; ordinary users take weeks)."""
+    of a release (an operator may switch a day or two late; ordinary users take weeks).
+
+    The share is shrunk towards the population's by `prior_requests` pseudo-requests: one
+    request on the new model out of one is no rush, sixty out of sixty-two is."""
     tbl = store.read_table("activity", ["account_id", "hour", "model", "requests"])
     requests = np.zeros(n, np.int64)
     share = np.zeros(n, float)
@@ -140,8 +143,8 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
         tot = np.bincount(acc[in_window], weights=req[in_window], minlength=n)
         new = np.bincount(acc[on_new], weights=req[on_new], minlength=n)
         active = tot > 0
-        share[active] = new[active] / tot[active]
         pop = float(new.sum() / tot.sum()) if tot.sum() else 0.0
+        share[active] = (new[active] + prior_requests * pop) / (tot[active] + prior_requests)
     else:
         pop = 0.0
     return Activity(requests, share, active, pop,
