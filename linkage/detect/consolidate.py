@@ -20,8 +20,8 @@ So, over the rings already reported:
 - or, the weak rule, when no kind reaches `min_shared`: they share exclusive templates or
   cards (the *anchor*), and content in ≥ `min_families` evidence families in all (the job
   template *and* the operator's own agent build, or a card), or in one family *and*
-  `min_agreements` timing agreements hold — a
-  common creation window, one release switch, synchrony across the rings (agreement.py).
+  `min_agreements` timing agreements hold — a common creation window, one release
+  switch, synchrony across the rings (agreement.py).
   Content is always required: timing alone never merges (two operators may open accounts
   the same week and rush to the same model), and one leaked template plus one coincidence
   does not either.
@@ -115,9 +115,9 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
 def _weak_merges(i: np.ndarray, j: np.ndarray, fam: np.ndarray, labels: np.ndarray, min_agreements: int,
                  min_families: int, timing: RingTiming | None, sync: SyncPairs | None, p: AgreementParams
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Ring pairs that share exclusive content in ≥ `min_families` evidence families, or in one
-    and `min_agreements` more things in all (each further family and each timing agreement
-    counts once)."""
+    """Anchored ring pairs (shared exclusive templates or cards) that share exclusive content in
+    ≥ `min_families` evidence families, or in one and `min_agreements` more things in all
+    (each further family and each timing agreement counts once)."""
     if not len(i):
         return i, j
     i, j = i.astype(np.int64), j.astype(np.int64)
