@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     consolidate_min_families: int = Field(
         default=2, description="Weak rule: rings sharing exclusive content in this many evidence families "
         "(e.g. a job template and an own agent build) merge without timing agreements")
+    consolidate_weak_share: float = Field(
+        default=0.5, description="Weak rule: shared content counts only when this share of each ring's members "
+        "use it (the job every head runs, not a stray card)")
     consolidate_creation_days: float = Field(
         default=7.0, description="Two rings agree on creation when both were created within one window this wide")
     consolidate_switch_jump: float = Field(

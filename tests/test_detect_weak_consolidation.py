@@ -112,6 +112,16 @@ def test_an_agent_only_the_rings_use_corroborates_but_never_anchors(tmp_path):
     assert run(g, tmp_path / "on") == [set(one), set(two)]
 
 
+def test_a_stray_card_a_few_members_of_each_share_is_no_anchor(tmp_path):
+    g = world(27)
+    one = head(g, "alpha", T0 - timedelta(days=3), 6, job="alpha-job")
+    two = head(g, "beta", T0 - timedelta(days=2), 6, job="beta-job")
+    for acc in one[:3] + two[:3]:  # same week, same switch hour, and one gift card 3 + 3 used
+        g.use(acc, "payment", "stray-gift-card", 1)
+    assert run(g, tmp_path / "on") == [set(one), set(two)]
+    assert run(g, tmp_path / "any-use", consolidate_weak_share=0.05) == [set(one) | set(two)]
+
+
 def _window(rows: list[tuple[int, int, bool, int]]) -> ReleaseWindow:
     acc, hour, new, req = (np.array(c) for c in zip(*rows))
     return ReleaseWindow(release=0, account=acc.astype(np.int64), hour=hour.astype(np.int64),

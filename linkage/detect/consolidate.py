@@ -17,7 +17,8 @@ So, over the rings already reported:
 - two rings merge when, in one artifact kind, they share ≥ `min_shared` content artifacts
   and those make up ≥ `min_overlap` of the smaller ring's content of that kind: one leaked template (or two) out of a
   dozen never merges two operators, while cohorts of one operator share nearly all.
-- or, the weak rule, when no kind reaches `min_shared`: they share exclusive templates or
+- or, the weak rule, when no kind reaches `min_shared` (counting only content that
+  ≥ `weak_share` of each ring's members use): they share exclusive templates or
   cards (the *anchor*), and content in ≥ `min_families` evidence families in all (the job
   template *and* the operator's own agent build, or a card), or in one family *and*
   `min_agreements` timing agreements hold — a common creation window, one release
@@ -60,7 +61,7 @@ def exclusive_content(labels: np.ndarray, ring: np.ndarray, links: Links, family
 
 def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: np.ndarray,
                 min_shared: int, min_overlap: float, outside_accounts: int,
-                outside_share: float, *, min_agreements: int = 0, min_families: int = 2,
+                outside_share: float, *, min_agreements: int = 0, min_families: int = 2, weak_share: float = 0.5,
                 timing: RingTiming | None = None,
                 sync: SyncPairs | None = None, agreement: AgreementParams = AgreementParams()
                 ) -> tuple[np.ndarray, list[int]]:
@@ -79,26 +80,34 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     use = (lab >= 0) & ring[np.maximum(lab, 0)] & exclusive[links.artifact]
     n_art = links.n_artifacts
     keys, members = np.unique(lab[use] * n_art + links.artifact[use], return_counts=True)
-    keys = keys[members >= 2]  # a ring's content: what at least two of its members use
+    keys, members = keys[members >= 2], members[members >= 2]  # content: what ≥ 2 members use
     all_ring, all_art = keys // n_art, keys % n_art
+    # the weak rule counts only content used across a ring (the job every head runs), not a
+    # stray card three members of each of two operators happened to share
+    size = np.bincount(labels[labels >= 0], minlength=n_labels)
+    all_broad = members >= weak_share * size[all_ring]
     ok_i, ok_j = [], []
     weak_i, weak_j, weak_fam = [], [], []
     # per artifact kind: fresh fillings give each head hundreds of its own exact fingerprints,
     # which would drown the two dozen template families all heads share if pooled together
     for kind in np.unique(links.artifact_kind[all_art]).tolist():
         of_kind = links.artifact_kind[all_art] == kind
-        k_ring, k_art = all_ring[of_kind], all_art[of_kind]
+        k_ring, k_art, k_broad = all_ring[of_kind], all_art[of_kind], all_broad[of_kind]
         kind_family = int(family[k_art[0]])  # prompt and prompt_family are one family: one vote
         own = np.bincount(k_ring, minlength=n_labels)
         multi = np.bincount(k_art, minlength=n_art)[k_art] >= 2  # only artifacts of 2+ rings can be shared
-        k_ring, k_art = k_ring[multi], k_art[multi]
+        k_ring, k_art, k_broad = k_ring[multi], k_art[multi], k_broad[multi]
         incidence = csr_matrix((np.ones(len(k_ring), np.int64), (k_ring, k_art)), shape=(n_labels, n_art))
         shared = (incidence @ incidence.T).tocoo()
         i, j, s = shared.row, shared.col, shared.data
         ok = (i < j) & (s >= min_shared) & (s >= min_overlap * np.minimum(own[i], own[j]))
         ok_i.append(i[ok]); ok_j.append(j[ok])
-        some = (i < j) & (s >= 1)
-        weak_i.append(i[some]); weak_j.append(j[some])
+        broad = csr_matrix((np.ones(int(k_broad.sum()), np.int64), (k_ring[k_broad], k_art[k_broad])),
+                           shape=(n_labels, n_art))
+        weak = (broad @ broad.T).tocoo()
+        some = weak.row < weak.col
+        i, j = weak.row[some], weak.col[some]
+        weak_i.append(i); weak_j.append(j)
         weak_fam.append(np.full(int(some.sum()), kind_family, np.int64))
     if min_agreements > 0 and weak_i:
         wi, wj = _weak_merges(np.concatenate(weak_i), np.concatenate(weak_j), np.concatenate(weak_fam),

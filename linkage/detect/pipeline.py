@@ -49,7 +49,8 @@ def _params(settings: Settings) -> dict[str, object]:
             "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
             "release_window_hours", "release_prior_requests",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
-            "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_creation_days",
+            "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_weak_share",
+            "consolidate_creation_days",
             "consolidate_switch_jump", "consolidate_switch_support", "consolidate_sync_pairs")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
             for k in keys}
@@ -135,7 +136,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             labels, reported, links, spec.family, settings.consolidate_min_shared,
             settings.consolidate_min_overlap, settings.consolidate_outside_accounts,
             settings.consolidate_outside_share, min_agreements=settings.consolidate_min_agreements,
-            min_families=settings.consolidate_min_families,
+            min_families=settings.consolidate_min_families, weak_share=settings.consolidate_weak_share,
             timing=ring_timing(labels, n_labels, created, act.windows, agreement, reported), sync=sync,
             agreement=agreement)
         consolidated = len(reported) - len(joined_reported)
