@@ -100,6 +100,11 @@ def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
             continue
+        if i - start == 1:  # most keys are held by one prompt: no sort, no allocation
+            out_comp[m], out_key[m], out_count[m] = root[owners[start]], sorted_keys[start], 1
+            m += 1
+            start = i
+            continue
         comps = np.sort(root[owners[start:i]])
         run = 0
         for j in range(len(comps)):
