@@ -256,3 +256,30 @@ def test_a_rerun_in_another_format_replaces_the_old_tables(tmp_path: Path) -> No
     simulate(tmp_path, scale=TINY, seed=1, fmt="parquet")
     tables = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".parquet") and p.name not in ("truth.csv", "groups.csv"))
     assert tables == ["accounts.parquet", "payments.parquet", "proxies.parquet", "requests.parquet"]
+
+
+@pytest.fixture(scope="module")
+def raw_everywhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("raw")
+    simulate(out, scale=TINY, seed=12)  # the default: raw text on every request
+    return out
+
+
+def test_prompts_are_nearly_all_distinct_as_in_real_logs_with_a_few_common_repeats(raw_everywhere: Path) -> None:
+    con = _con(raw_everywhere)
+    con.execute(f"CREATE TABLE truth AS SELECT * FROM read_csv('{raw_everywhere / 'truth.csv'}', all_varchar=true)")
+    legit = "account_id IN (SELECT account_id FROM truth WHERE coalesce(ring_id, '') = '')"
+    n, distinct = con.sql("SELECT count(*), count(DISTINCT prompt) FROM requests").fetchall()[0]
+    assert con.sql("SELECT count(*) FROM requests WHERE prompt IS NULL").fetchall()[0][0] == 0
+    assert distinct >= 0.90 * n
+    n_legit, d_legit = con.sql(f"SELECT count(*), count(DISTINCT prompt) FROM requests WHERE {legit}").fetchall()[0]
+    assert d_legit >= 0.90 * n_legit
+    # ...but not all: a common greeting is sent by many people, and repeats are a small share
+    top_senders, repeated = con.sql(f"""
+        WITH p AS (SELECT prompt, count(*) AS k, count(DISTINCT account_id) AS a FROM requests WHERE {legit}
+                   GROUP BY prompt)
+        SELECT max(a), sum(k) FILTER (WHERE k > 1) / sum(k) FROM p""").fetchall()[0]
+    assert top_senders >= 20 and 0.005 <= repeated <= 0.10
+    (p10, p50, p99), longest = con.sql(f"""SELECT quantile_cont(length(prompt), [0.1, 0.5, 0.99]),
+        max(length(prompt)) FROM requests WHERE {legit}""").fetchall()[0]
+    assert p10 < 60 and 60 <= p50 <= 400 and p99 > 1500 and longest > 3000  # a few words to pasted documents

@@ -112,6 +112,12 @@ def _word_before(data, start, p) -> bool:
 @njit(cache=True, inline="always")
 def _word_run(data, p, end):
     while p < end:
+        b = data[p]
+        if b < 0x80:  # the common case, without decoding
+            if (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95:
+                p += 1
+                continue
+            break
         c, n = _cp(data, p, end)
         if not _is_word_cp(c):
             break
@@ -295,40 +301,50 @@ def mask(data, start, end, out, tags) -> int:
                     while q < end and not _is_space(data[q]):
                         q += 1
                     tag = 2
-                if tag < 0:
+                run = _word_run(data, p, end)
+                after = data[run] if run < end else 0
+                if tag < 0 and (after == 64 or after == 46 or after == 43 or after == 45):  # @ . + -: maybe an e-mail
                     q = _email_end(data, p, end)
                     if q >= 0:
                         tag = 3
                 if tag < 0 and b >= 48 and b <= 57:
-                    q = _word_run(data, p, end)
+                    q = run
                     while q + 1 < end and (data[q] == 46 or data[q] == 44) and 48 <= data[q + 1] <= 57:
                         q = _word_run(data, q + 1, end)
                     tag = 4
                 if tag < 0:
-                    q = _word_run(data, p, end)
+                    q = run
                     while q + 1 < end and data[q] == 46 and _word_at(data, q + 1, end):
                         q = _word_run(data, q + 1, end)
+                    # copy the word lower-cased while classifying it; undone if it is masked
+                    m0 = m
+                    if pending and m > 0:
+                        out[m] = 32
+                        m += 1
                     ident = False
                     lower_first = 97 <= b <= 122
                     capital = 65 <= b <= 90 and q - p >= 2
                     for k in range(p, q):
                         x = data[k]
-                        if x == 46 or x == 95 or (48 <= x <= 57) or (lower_first and 65 <= x <= 90):
-                            ident = True
-                        if k > p and not (97 <= x <= 122):
+                        if 65 <= x <= 90:
+                            ident = ident or lower_first
+                            x += 32
+                            capital = capital and k == p
+                        elif not (97 <= x <= 122):
+                            ident = ident or x == 46 or x == 95 or (48 <= x <= 57)
                             capital = False
+                        out[m] = x
+                        m += 1
                     if ident:
-                        tag = 0
+                        tag, m = 0, m0
                     elif capital and last == _SPACE and not space_newline and before_space != _NONE \
                             and before_space != _STOP:
+                        m = m0
                         if last_name:
                             p, last, pending = q, _OTHER, True
                             continue
                         tag = 5
                     else:
-                        for k in range(p, q):
-                            x = data[k]
-                            m = _put(out, m, x + 32 if 65 <= x <= 90 else x, pending and k == p)
                         p, last, pending, last_name = q, _OTHER, False, False
                         continue
             else:
@@ -390,8 +406,14 @@ def simhash(out, m):
                 continue
         else:
             while q < m:
+                c = out[q]
+                if c < 0x80:  # the common case, without decoding
+                    if 97 <= c <= 122:
+                        q += 1
+                        continue
+                    break
                 c, n = _cp(out, q, m)
-                if not ((97 <= c <= 122) or (c >= 0x80 and _is_word_cp(c))):
+                if not _is_word_cp(c):
                     break
                 q += n
             if q == p:

@@ -207,7 +207,7 @@ def legit_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pr
     prompt = free[np.minimum(own, len(free) - 1)]
     m = v < 0.35
     prompt[m] = generic[rng.choice(len(generic), size=int(m.sum()), p=_zipf_p(len(generic), 1.1))]
-    m = (v >= 0.35) & (v < 0.50)
+    m = (v >= 0.35) & (v < 0.40)  # the same text as many others: a small share, as in real logs
     prompt[m] = popular[rng.choice(len(popular), size=int(m.sum()), p=_zipf_p(len(popular), 1.05))]
     private = pop.private_prompt[a]
     prompt = np.where((private >= 0) & (rng.random(n) < 0.85), integ[np.maximum(private, 0)], prompt)
