@@ -176,10 +176,12 @@ def _ring_share(out: Path, where: str) -> float:
 def test_variants_change_what_they_say(tmp_path: Path) -> None:
     for v in ("baseline", "camouflage", "shared-proxies"):
         simulate(tmp_path / v, scale=TINY, seed=8, variant=v)
-    # everyday content: a prompt whose family (its template, if it has none) more than 100 accounts send
+    # everyday content: a prompt whose family (its template, if it has none) two or more legitimate
+    # accounts send too (legit users mostly add their own context, so few send a template bare)
     generic = """prompt IN (SELECT prompt FROM requests JOIN families USING (prompt)
-                  WHERE family IN (SELECT family FROM requests JOIN families USING (prompt)
-                                   GROUP BY family HAVING count(DISTINCT account_id) > 100))"""
+                  WHERE family IN (SELECT family FROM requests JOIN families USING (prompt) JOIN truth USING (account_id)
+                                   WHERE coalesce(ring_id, '') = ''
+                                   GROUP BY family HAVING count(DISTINCT account_id) >= 2))"""
     assert _ring_share(tmp_path / "baseline", generic) < 0.05
     assert 0.3 <= _ring_share(tmp_path / "camouflage", generic) <= 0.5
 

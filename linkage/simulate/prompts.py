@@ -7,6 +7,8 @@ A request row refers to a prompt id; `PromptBank.render` writes its raw text:
   drawn per row — so nearly every operator request is a distinct text; most
   GENERIC requests (`PERSONAL_SHARE`) also carry the sender's own context
   (`Everyday.personalise`), the rest ("hello") repeat as they do in real logs;
+  the `cover` segment is the same templates as a camouflaging operator sends
+  them, bare (copied from what everybody sends, nobody's own situation);
 - integrators (legit automation) send their own fixed prompt with a new number;
 - own words (`free`) are a fresh everyday prompt per row (`everyday.Everyday`);
 - popular phrasings are the same text every time (by design: everybody sends them).
@@ -163,6 +165,8 @@ def build_prompts(rng: np.random.Generator, n_operators_templates: list[int], n_
     fps, cap, variants = templated(T.GENERIC, rng)
     b.add("generic", TEMPLATE, fps, variants=variants)
     caps["generic"] = cap
+    # the same templates as operators' cover traffic sends them: bare, without anybody's own context
+    b.add("cover", TEMPLATE, fps, variants=variants)
     for op, n_tpl in enumerate(n_operators_templates):
         fps, cap, variants = templated(T.operator_templates(op, n_tpl, rng), rng)
         b.add(f"op{op}", TEMPLATE, fps, variants=variants)

@@ -290,7 +290,7 @@ def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pro
     if cover.any():  # camouflage: part of the traffic looks like anybody's
         c = rng.random(n) < cover
         k = int(c.sum())
-        generic = bank.segments["generic"]
+        generic = bank.segments["cover"]  # everyday templates, bare
         lo = np.maximum(pop.batch_start[b[c]], pop.created[a[c]])
         ts[c] = _human_times(rng, lo, np.full(k, epoch(SPAN_END), np.int64), COUNTRY_OFFSETS[pop.country[a[c]]])
         popular_ip = np.where(rng.random(k) < 0.5, infra.vpn[rng.choice(len(infra.vpn), size=k, p=infra.vpn_p)],
