@@ -112,6 +112,9 @@ def test_golden_fixture_is_diverse_and_matches() -> None:
     ("the parse_config function, loadUserPrefs, os.path.join, v2", "the <id> function, <id> , <id> , <id>"),
     ("Numbers: 42, -17, 1,000,000 and 0x1F", "numbers: <num> , - <num> , <num> and <num>"),
     ("  ", ""),
+    ('say "' + "é" * 200 + '"', "say <str>"),  # at most 200 characters (not bytes) inside quotes
+    ('say "' + "a" * 201 + '"', 'say "' + "a" * 201 + '"'),
+    ("x ```a1 = b(2)``` y ```", "x <code> i = i(0) </code> y <code> </code>"),
 ])
 def test_masking_examples(text: str, masked: str) -> None:
     assert fp.normalise(text) == masked == ref.normalise(text)

@@ -5,7 +5,7 @@ Python's own parse of it) into every spelling it can match — here `agent`,
 `agentic`; `step-by-step`, `step by-step`, … — as a sequence of atoms: a
 lower-case byte, a word boundary, or `\\w+` (a run of word characters; the cues
 only use it before a non-word literal or at their end, so matching it greedily
-is exact). The kernel tries, at every position of the prompt's bytes, only the
+is exact). The kernel (`normaliser.capability_code`) tries, at every position of the prompt's bytes, only the
 variants whose first two bytes are there (a 64 K table), so a prompt costs one
 lookup per byte. The semantics are those of the regex with `re.ASCII |
 re.IGNORECASE` (ASCII case folding, ASCII word characters), which the tests
@@ -19,11 +19,10 @@ import re._constants as _c
 import re._parser as _parser
 
 import numpy as np
-from numba import njit
 
 from linkage.ingest.capability import _PRIORITY, CAPABILITIES, CUES
+from linkage.ingest.normaliser import BOUNDARY, WORDS
 
-BOUNDARY, WORDS = 256, 257  # atoms besides a literal byte (0..255)
 _MAX_VARIANTS = 64
 
 
@@ -114,76 +113,3 @@ CLASS_MASKS = class_masks()
 CLASS_CODES = CAPABILITIES  # kernel output code i -> name; len(_PRIORITY) = `other`
 if sum(map(len, CUES.values())) > 64:
     raise ValueError("more than 64 cues do not fit the kernel's bit mask")
-
-
-@njit(cache=True, inline="always")
-def _fold(b):
-    return b + 32 if 65 <= b <= 90 else b
-
-
-@njit(cache=True, inline="always")
-def _ascii_word(data, p, start, end) -> bool:
-    if p < start or p >= end:
-        return False
-    b = data[p]
-    return (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95
-
-
-@njit(cache=True)
-def _matches(data, p, start, end, atoms, lo, hi) -> bool:
-    q = p
-    for k in range(lo, hi):
-        a = atoms[k]
-        if a == BOUNDARY:
-            if _ascii_word(data, q - 1, start, end) == _ascii_word(data, q, start, end):
-                return False
-        elif a == WORDS:
-            if not _ascii_word(data, q, start, end):
-                return False
-            while _ascii_word(data, q, start, end):
-                q += 1
-        else:
-            if q >= end or _fold(np.int64(data[q])) != a:
-                return False
-            q += 1
-    return True
-
-
-@njit(cache=True, inline="always")
-def _try(data, p, start, end, atoms, offsets, cue_of, first, count, found, skip):
-    """`found` with the bit of every variant listed under the byte at p that matches there."""
-    key = _fold(np.int64(data[p]))
-    second = _fold(np.int64(data[p + 1]))
-    for v in range(first[key], first[key] + count[key]):
-        lo = offsets[v] + skip
-        if atoms[lo + 1] == second and _matches(data, p, start, end, atoms, lo, offsets[v + 1]):
-            found |= np.uint64(1) << np.uint64(cue_of[v])
-    return found
-
-
-@njit(cache=True)
-def capability_code(data, start, end, atoms, offsets, cue_of, first_b, count_b, first_f, count_f, lead_f,
-                    class_masks) -> int:
-    """Index into CAPABILITIES of the prompt data[start:end]: the class with most cues matched, ties to the
-    earlier class of `class_masks` (tool_use, coding, reasoning); `other` when no cue matches. Cues that
-    start with a word boundary are only tried where there is one."""
-    found = np.uint64(0)
-    word = False  # is data[p - 1] a word character
-    for p in range(start, end - 1):
-        b = data[p]
-        here = (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95
-        if here and not word:  # the bounded cues start with a word character
-            found = _try(data, p, start, end, atoms, offsets, cue_of, first_b, count_b, found, 1)
-        if lead_f[b]:
-            found = _try(data, p, start, end, atoms, offsets, cue_of, first_f, count_f, found, 0)
-        word = here
-    best, code = 0, len(class_masks)
-    for k in range(len(class_masks)):
-        x = found & class_masks[k]
-        score = 0
-        while x:
-            x &= x - np.uint64(1)
-            score += 1
-        if score > best:
-            best, code = score, k
-    return code

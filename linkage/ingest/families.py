@@ -166,6 +166,19 @@ def family_hex(family: int) -> str:
     return f"{int(family):016x}"
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def family_hex_array(families: np.ndarray) -> pa.StringArray:
+    """`family_hex` of every value (uint64), null where it is 0 (no family), without a Python loop."""
+    digits = families.astype(">u8").view(np.uint8).reshape(-1, 8)
+    chars = _HEX[np.stack([digits >> 4, digits & 15], axis=-1)].reshape(-1)
+    n = len(families)
+    valid = pa.array(families != 0).buffers()[1]
+    return pa.Array.from_buffers(pa.string(), n, [valid, pa.py_buffer(np.arange(0, 16 * n + 1, 16, dtype=np.int32)),
+                                                  pa.py_buffer(np.ascontiguousarray(chars))])
+
+
 class FamilyIndex:
     """Band key -> family: what earlier chunks and nights learnt; assigns families chunk by chunk."""
 

@@ -26,14 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import njit, prange
 
 from linkage.ingest import cues as C
 from linkage.ingest import normaliser as N
 from linkage.ingest.minhash import _utf8_buffers
 
 _TAGS = (N._TAG_ID, N._TAG_STR, N._TAG_URL, N._TAG_EMAIL, N._TAG_NUM, N._TAG_NAME, N._TAG_CODE, N._TAG_CODE_END)
-_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 _CAPABILITIES = pa.array(C.CLASS_CODES, pa.string())
 
 
@@ -42,26 +40,6 @@ class PromptFingerprint:
     template: str  # 16 hex chars
     simhash: int  # unsigned 64-bit
     capability: str  # reasoning | coding | tool_use | other
-
-
-@njit(cache=True, parallel=True)
-def _kernel(data, offsets, tags, atoms, voff, cue_of, first_b, count_b, first_f, count_f, lead_f, masks,
-            template_hex, simhashes, caps, keep, kept, kept_len):
-    n = len(offsets) - 1
-    for i in prange(n):
-        start, end = offsets[i], offsets[i + 1]
-        out = np.empty(N.EXPANSION * (end - start) + 32, np.uint8)
-        m = N.mask(data, start, end, out, tags)
-        t = N.mix(N.fnv(out, 0, m))
-        for k in range(16):
-            template_hex[16 * i + k] = _HEX[(t >> np.uint64(60 - 4 * k)) & np.uint64(15)]
-        simhashes[i] = N.simhash(out, m)
-        caps[i] = C.capability_code(data, start, end, atoms, voff, cue_of, first_b, count_b, first_f, count_f,
-                                    lead_f, masks)
-        if keep:
-            base = N.EXPANSION * start + 32 * i
-            kept[base:base + m] = out[:m]
-            kept_len[i] = m
 
 
 def _nfkc(texts: pa.Array) -> pa.Array:
@@ -88,7 +66,7 @@ def _run(texts: pa.Array, keep: bool):
     kept = np.empty(N.EXPANSION * (int(offsets[-1]) if n else 0) + 32 * n if keep else 1, np.uint8)
     kept_len = np.zeros(n if keep else 1, np.int64)
     if n:
-        _kernel(data, offsets, _TAGS, *C.TABLES, C.CLASS_MASKS, template_hex, simhashes, caps,
+        N.fingerprint_kernel(data, offsets, _TAGS, *C.TABLES, C.CLASS_MASKS, template_hex, simhashes, caps,
                 keep, kept, kept_len)
     return arr, offsets, template_hex, simhashes, caps, kept, kept_len
 

@@ -30,13 +30,18 @@ trailing space.
 
 From the masked text: `template` = a 64-bit hash of its bytes; `simhash` =
 SimHash of its 3-word shingles, words being the mask tags and the runs of a-z
-and non-ASCII W characters.
+and non-ASCII W characters. The capability cues (`cues` builds their tables)
+are matched on the prompt's bytes in the same per-prompt loop.
+
+All compiled code of the pass lives in this one file on purpose: numba's disk
+cache notices a change to the file that defines a function, not to the files its
+callees come from, so a kernel split over modules could run stale code.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
@@ -44,6 +49,8 @@ PAIR = 0x9E3779B97F4A7C15
 QUOTE_LIMIT = 200  # characters a quoted string may hold
 # non-ASCII code points that are punctuation, not word characters (inclusive ranges)
 PUNCT_RANGES = ((0x80, 0xBF), (0x2000, 0x206F), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F))
+BOUNDARY, WORDS = 256, 257  # cue atoms besides a literal byte (0..255), see `cues`
+HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 EXPANSION = 7  # masked bytes per input byte at most ("1 1" -> "<num> <num>"), see `capacity`
 
 _U = np.uint64
@@ -442,3 +449,98 @@ def simhash(out, m):
         if 2 * counts[j] > shingles:
             h |= _U(1) << _U(j)
     return h
+
+
+# Capability cues (tables built by `cues`), matched on the prompt's bytes.
+
+@njit(cache=True, inline="always")
+def _fold(b):
+    return b + 32 if 65 <= b <= 90 else b
+
+
+@njit(cache=True, inline="always")
+def _ascii_word(data, p, start, end) -> bool:
+    if p < start or p >= end:
+        return False
+    b = data[p]
+    return (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95
+
+
+@njit(cache=True)
+def _matches(data, p, start, end, atoms, lo, hi) -> bool:
+    q = p
+    for k in range(lo, hi):
+        a = atoms[k]
+        if a == BOUNDARY:
+            if _ascii_word(data, q - 1, start, end) == _ascii_word(data, q, start, end):
+                return False
+        elif a == WORDS:
+            if not _ascii_word(data, q, start, end):
+                return False
+            while _ascii_word(data, q, start, end):
+                q += 1
+        else:
+            if q >= end or _fold(np.int64(data[q])) != a:
+                return False
+            q += 1
+    return True
+
+
+@njit(cache=True, inline="always")
+def _try_cues(data, p, start, end, atoms, offsets, cue_of, first, count, found, skip):
+    """`found` with the bit of every variant listed under the byte at p that matches there."""
+    key = _fold(np.int64(data[p]))
+    second = _fold(np.int64(data[p + 1]))
+    for v in range(first[key], first[key] + count[key]):
+        lo = offsets[v] + skip
+        if atoms[lo + 1] == second and _matches(data, p, start, end, atoms, lo, offsets[v + 1]):
+            found |= np.uint64(1) << np.uint64(cue_of[v])
+    return found
+
+
+@njit(cache=True)
+def capability_code(data, start, end, atoms, offsets, cue_of, first_b, count_b, first_f, count_f, lead_f,
+                    class_masks) -> int:
+    """Index into CAPABILITIES of the prompt data[start:end]: the class with most cues matched, ties to the
+    earlier class of `class_masks` (tool_use, coding, reasoning); `other` when no cue matches. Cues that
+    start with a word boundary are only tried where there is one."""
+    found = np.uint64(0)
+    word = False  # is data[p - 1] a word character
+    for p in range(start, end - 1):
+        b = data[p]
+        here = (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95
+        if here and not word:  # the bounded cues start with a word character
+            found = _try_cues(data, p, start, end, atoms, offsets, cue_of, first_b, count_b, found, 1)
+        if lead_f[b]:
+            found = _try_cues(data, p, start, end, atoms, offsets, cue_of, first_f, count_f, found, 0)
+        word = here
+    best, code = 0, len(class_masks)
+    for k in range(len(class_masks)):
+        x = found & class_masks[k]
+        score = 0
+        while x:
+            x &= x - np.uint64(1)
+            score += 1
+        if score > best:
+            best, code = score, k
+    return code
+
+
+@njit(cache=True, parallel=True)
+def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first_b, count_b, first_f, count_f, lead_f, masks,
+            template_hex, simhashes, caps, keep, kept, kept_len):
+    n = len(offsets) - 1
+    for i in prange(n):
+        start, end = offsets[i], offsets[i + 1]
+        out = np.empty(EXPANSION * (end - start) + 32, np.uint8)
+        m = mask(data, start, end, out, tags)
+        t = mix(fnv(out, 0, m))
+        for k in range(16):
+            template_hex[16 * i + k] = HEX[(t >> np.uint64(60 - 4 * k)) & np.uint64(15)]
+        simhashes[i] = simhash(out, m)
+        caps[i] = capability_code(data, start, end, atoms, voff, cue_of, first_b, count_b, first_f, count_f,
+                                    lead_f, masks)
+        if keep:
+            base = EXPANSION * start + 32 * i
+            kept[base:base + m] = out[:m]
+            kept_len[i] = m

@@ -17,7 +17,7 @@ import time
 import duckdb
 import pyarrow as pa
 
-from linkage.ingest.families import CHUNK, FamilyIndex, family_hex
+from linkage.ingest.families import CHUNK, FamilyIndex, family_hex, family_hex_array
 from linkage.ingest.fingerprint import fingerprint_table
 from linkage.ingest.minhash import signatures
 
@@ -48,7 +48,7 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, index: F
         sig, keys, valid = signatures(texts)
         family = index.assign(sig, keys, valid)
         t3 = time.perf_counter()
-        fam = pa.array([family_hex(f) if f else None for f in family.tolist()], pa.string())
+        fam = family_hex_array(family)
         part = pa.table({"ph": batch["ph"], "fingerprint": fps["template"], "simhash": fps["simhash"],
                          "capability": fps["capability"], "family": fam})
         con.register("_promptmap_part", part)
