@@ -230,8 +230,9 @@ class FamilyIndex:
         flat = keys[rows].ravel()
         order = np.argsort(flat)
         flat = flat[order]
-        owner = (order // bands).astype(np.int64)
-        root = _components(flat, owner, sig[rows], int(np.ceil(self.similarity * sig.shape[1])), len(rows))
+        owner = order // bands  # argsort gives int64 already
+        sig_rows = sig if len(rows) == n else sig[rows]  # one copy at most (256 bytes a prompt)
+        root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
         run_comp = np.empty(len(flat), np.int64)
         run_key = np.empty(len(flat), np.uint64)
         run_count = np.empty(len(flat), np.int64)
@@ -259,7 +260,7 @@ class FamilyIndex:
         if len(mint):
             members = np.argsort(root, kind="stable")
             first = np.searchsorted(root[members], mint)
-            chosen[mint] = _consensus_ids(sig[rows], members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+            chosen[mint] = _consensus_ids(sig_rows, members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
                                           CONSENSUS_VALUES)
 
         # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
