@@ -48,6 +48,11 @@ def generate(max_children: int) -> None:
     with (MUTANTS / "mutmut-generate.log").open("w") as log, contextlib.redirect_stdout(log):
         copy_src_dir()
         copy_also_copy_files()
+        # tests/conftest.py loads the Neo4j test server's script at import (the rest of docker/ is
+        # build output, 100+ MB): the one file, so that the suite imports inside mutants/
+        script = Path("docker", "neo4j-server", "neo4j_server.py")
+        (MUTANTS / script.parent).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(script, MUTANTS / script)
         create_mutants(max_children)
 
 
