@@ -8,6 +8,7 @@ import pytest
 from detect_graphs import GraphBuilder
 
 from linkage.detect import detect
+from linkage.detect.inputs import load_links
 from linkage.detect.pipeline import STEPS, TOP_ARTIFACTS
 from linkage.settings import load_settings
 from linkage.store import open_store
@@ -42,9 +43,14 @@ def test_a_run_reports_its_steps_counts_and_parameters(store):
     assert counts["links"] > counts["artifacts"] > 0 and counts["candidate_pairs"] >= counts["linked_pairs"] > 0
     assert counts["lockstep_pairs"] > 0 and counts["sync_pairs"] == -1  # no tick table rows: not tested
     assert {f"ms_{s}" for s in STEPS[:-1]} | {"ms_total"} <= set(counts)
+    links = load_links(store, set())
+    assert (counts["links"], counts["artifacts"]) == (len(links.account), links.n_artifacts)
     params = result.run.params
-    assert params["top_k"] == 7 and params["ring_threshold"] == settings.ring_threshold
-    assert params["allowlist"] is None and params["consolidate"] is True
+    assert params["top_k"] == 7 and params["allowlist"] is None
+    assert {"ring_threshold", "min_kinds", "min_corroboration", "sync_link_alone", "consolidate",
+            "release_window_hours", "young_days", "ablate"} <= set(params)
+    for name, value in params.items():  # every recorded parameter is the setting the run used
+        assert value == getattr(settings, name), name
     assert result.run.finished_at >= result.run.started_at and result.run.duration_s >= 0
     assert [m.account_id for m in result.members] == ring.members
     assert {m.ring_id for m in result.members} == {ring.ring_id} and result.members[0].score == ring.score
@@ -87,7 +93,30 @@ def test_a_ring_found_again_keeps_its_id_and_first_run(store):
     assert first.run.run_id != second.run.run_id and first.run.run_id.startswith("run_")
 
 
+def test_a_store_with_tick_data_is_tested_for_synchrony_and_an_allowlist_file_is_recorded(store, tmp_path):
+    g = GraphBuilder(8)
+    for acc in store.alpha[:3]:
+        g.human_ticks(acc, 10)
+    g.write(store)
+    allow = tmp_path / "allow.txt"
+    allow.write_text("ip:192.0.2.1\n")
+    result = detect(store, load_settings(allowlist=allow))
+    assert result.run.counts["sync_pairs"] == 0  # tested, nothing in synchrony (not -1: untested)
+    assert result.run.params["allowlist"] == str(allow)
+    assert [r.members for r in result.rings if r.status == "active"] == [sorted(store.alpha)]
+
+
 def test_ablating_every_kind_of_evidence_finds_nothing(store):
     result = detect(store, load_settings(ablate="cards,templates,network,timing,creation,release"))
     assert [r for r in result.rings if r.status == "active"] == []
     assert result.run.counts["lockstep_pairs"] == 0 and result.run.params["ablate"].startswith("cards")
+
+
+def test_a_ring_reports_its_top_artifacts_only():
+    g = GraphBuilder(9)
+    wide = g.ring("wide", 12, templates=TOP_ARTIFACTS + 5)
+    g.background(30)
+    s = open_store(":memory:")
+    g.write(s)
+    (ring,) = [r for r in detect(s, load_settings()).rings if r.status == "active"]
+    assert ring.members == sorted(wide) and len(ring.artifacts) == TOP_ARTIFACTS
