@@ -14,11 +14,14 @@ from linkage.store.embedded import EmbeddedStore
 pytestmark = pytest.mark.embedded
 
 
-def run(g: GraphBuilder, path, **settings) -> list[set[str]]:
+def run(g: GraphBuilder, path, counts: dict | None = None, **settings) -> list[set[str]]:
+    """Rings (member sets) detect finds; `counts` receives the run's counts."""
     path.mkdir(exist_ok=True)
     store = EmbeddedStore(str(path / "g.duckdb"))
     g.write(store)
     result = detect(store, load_settings(**settings))
+    if counts is not None:
+        counts.update(result.run.counts)
     return sorted((set(r.members) for r in result.rings if r.status == "active"), key=lambda m: min(m))
 
 
@@ -59,7 +62,9 @@ def test_cohorts_of_one_operator_become_one_ring(tmp_path):
     second = cohort(g, "acme2", 30, T0 + timedelta(days=10), tpls("acme"), "acme-card-1", pool(2))
     apart = run(g, tmp_path / "off", consolidate=False)
     assert apart == [set(first), set(second)]  # the fragments the similarity graph leaves
-    assert run(g, tmp_path / "on") == [set(first) | set(second)]
+    counts: dict = {}
+    assert run(g, tmp_path / "on", counts) == [set(first) | set(second)]
+    assert (counts["rings"], counts["rings_consolidated"], counts["flagged_accounts"]) == (1, 1, 60)
 
 
 def test_two_operators_sharing_one_leaked_template_stay_apart(tmp_path):

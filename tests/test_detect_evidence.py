@@ -95,6 +95,8 @@ def test_evidence_paths_reports_each_hops_specificity(tmp_path):
     assert [(h.from_account, h.kind, h.artifact, h.to_account) for h in path.hops] == [
         ("a", "payment", "card-1", "b"), ("b", "ip", "1.2.3.4", "c")]
     assert path.hops[0].specificity > path.hops[1].specificity > 0  # 2 users vs 3 users
+    assert path.hops[0].specificity == round(np.log(4 / 2) / np.log(4), 4)  # 4 decimals, as stored
+    assert (path.hops[0].accounts_using, path.hops[1].accounts_using) == (2, 3)
     assert evidence_paths(store, "a", "c", max_hops=1) == []
 
 
@@ -127,7 +129,10 @@ def test_the_default_search_goes_four_artifacts_deep_and_no_further(tmp_path):
 
 
 def test_unknown_or_identical_accounts_have_no_path():
-    graph = EvidenceGraph(chain(3).links(), load_settings())
+    net = chain(3)
+    net.use(range(3, 43), "user_agent", "everyone")  # the last account uses only what never links
+    graph = EvidenceGraph(net.links(), load_settings(hub_accounts=10, hub_fraction=0.0, hub_drop_fraction=0.5))
+    assert graph.paths("acc042", "acc000") == [] and graph.paths("acc000", "acc042") == []
     assert graph.paths("acc000", "nobody") == [] and graph.paths("nobody", "acc002") == []
     assert graph.paths("acc000", "acc000") == []
     assert len(graph.paths("acc000", "acc002")) == 1

@@ -51,7 +51,9 @@ def test_a_run_reports_its_steps_counts_and_parameters(store):
             "release_window_hours", "young_days", "ablate"} <= set(params)
     for name, value in params.items():  # every recorded parameter is the setting the run used
         assert value == getattr(settings, name), name
-    assert result.run.finished_at >= result.run.started_at and result.run.duration_s >= 0
+    wall = (result.run.finished_at - result.run.started_at).total_seconds()
+    assert 0 <= result.run.duration_s <= wall + 0.05 and result.run.duration_s >= wall - 0.5
+    assert ring.components["account_youth"] == 1.0  # created days before the data: young_days counts
     assert [m.account_id for m in result.members] == ring.members
     assert {m.ring_id for m in result.members} == {ring.ring_id} and result.members[0].score == ring.score
     assert [(c.ring_id, c.change) for c in result.changes] == [(ring.ring_id, "new")]
