@@ -75,6 +75,24 @@ def test_the_same_size_is_stable_and_the_largest_claim_wins_a_split() -> None:
     assert (same[0].ring_id, same[0].change) == ("ring_old", "stable")
 
 
+def test_equal_claims_on_a_ring_go_to_the_first_community() -> None:
+    old = accounts("o", 20)
+    assignments, _ = match_rings([old[:10], old[10:]], {"ring_old": set(old)})
+    assert [a.change for a in assignments] == ["shrunk", "split"]  # 10 and 10: the first keeps the id
+    assert assignments[0].ring_id == "ring_old"
+
+
+def test_a_piece_split_off_names_the_ring_it_overlaps_and_on_a_tie_the_higher_id() -> None:
+    a, b = accounts("a", 10), accounts("b", 10)
+    previous = {"ring_a": set(a), "ring_b": set(b)}
+    tonight = [a[:8], b[:8], a[8:] + b[8:]]  # the third piece: 2 of each, both claimed elsewhere
+    assignments, _ = match_rings(tonight, previous)
+    assert [x.change for x in assignments] == ["shrunk", "shrunk", "split"]
+    assert assignments[2].detail == {"from": "ring_b", "size": 4}  # a tie on overlap: the higher id
+    more_a, _ = match_rings([a[:7], b[:8], a[7:] + b[8:]], previous)
+    assert more_a[2].detail == {"from": "ring_a", "size": 5}
+
+
 def test_new_ring_ids_come_from_membership_whatever_its_order_and_never_repeat() -> None:
     members = accounts("m", 5)
     assert new_ring_id(members) == new_ring_id(list(reversed(members))) != new_ring_id(members[:4])

@@ -46,13 +46,14 @@ def test_evidence_kinds_count_families_whose_linked_intra_pairs_touch_three_tent
         (3, 4): {"email": 1.0},                                    # 2 of 10: too few
         (5, 10): {"prompt": 1.0}, (6, 10): {"prompt": 1.0}, (7, 10): {"prompt": 1.0},  # to an outsider
         (6, 7): {"device": 0.04}, (7, 8): {"device": 0.04}, (8, 9): {"device": 0.04},  # below KIND_MIN
+        (2, 3): {"email": 0.05}, (3, 9): {"email": 0.05},         # exactly KIND_MIN: 2, 3, 4, 9 with email
         (0, 5): {"timing": 1.0}, (5, 6): {"timing": 1.0}, (6, 9): {"timing": 1.0},  # not linked
     }
     pw = pairs(weights)
     keys = sorted(weights)
     linked = np.array(["timing" not in weights[k] for k in keys])
     (row,) = score(labels, pw=pw, linked=linked)
-    assert row["evidence_kinds"] == pytest.approx(1 / 3, abs=1e-4)  # two families: (2 - 1) / 3
+    assert row["evidence_kinds"] == pytest.approx(2 / 3, abs=1e-4)  # three families: (3 - 1) / 3
 
 
 def test_evidence_kinds_run_from_zero_at_one_family_to_one_at_four_or_more():
@@ -61,6 +62,7 @@ def test_evidence_kinds_run_from_zero_at_one_family_to_one_at_four_or_more():
     five = pairs({p: {f: 1.0 for f in FAMILIES[:5]} for p in chain})
     three = pairs({p: {f: 1.0 for f in FAMILIES[:3]} for p in chain})
     assert score([0, 0, 0], pw=one)[0]["evidence_kinds"] == 0.0
+    assert score([0, 0, 0])[0]["evidence_kinds"] == 0.0  # no family at all: not below zero
     assert score([0, 0, 0], pw=three)[0]["evidence_kinds"] == pytest.approx(2 / 3, abs=1e-4)
     assert score([0, 0, 0], pw=five)[0]["evidence_kinds"] == 1.0
 
