@@ -53,8 +53,9 @@ def test_review_marks_dismissed_rings_and_raises_only_those_that_grew():
     store.save_ring_decision(dismissed("ring_c", status="CONFIRMED"))
     store.save_ring_decision(dismissed("ring_d"))
     store.save_ring_decision(dismissed("ring_d", status="CONFIRMED"))  # the latest decision wins
+    store.save_ring_decision(dismissed("ring_g"))
     rings = [ring("ring_a"), ring("ring_b", size=14), ring("ring_c", size=20), ring("ring_d", size=20),
-             ring("ring_e", size=20), ring("ring_f", size=0, status="dissolved")]
+             ring("ring_e", size=20), ring("ring_f", size=0, status="dissolved"), ring("ring_g", score=0.9)]
     changes = [RingChange(run_id="r1", ring_id=r.ring_id, change="stable") for r in rings]
     raised = review_dismissed(store, rings, changes, 0.05, AT)
     detail = {c.ring_id: c.detail for c in changes}
@@ -65,7 +66,8 @@ def test_review_marks_dismissed_rings_and_raises_only_those_that_grew():
                                 "raised again: size grew from 10 to 14 since it was dismissed by ana"}
     assert detail["ring_c"] == detail["ring_d"] == detail["ring_e"] == detail["ring_f"] == {}
     assert [(d.ring_id, d.status, d.author, d.size, d.score, d.at) for d in raised] == \
-        [("ring_b", "NEW", DETECTOR, 14, 0.8, AT)]
+        [("ring_b", "NEW", DETECTOR, 14, 0.8, AT), ("ring_g", "NEW", DETECTOR, 10, 0.9, AT)]
+    assert detail["ring_g"]["review_note"].startswith("raised again: score rose from 0.800 to 0.900")
     assert raised[0].artifacts == ["payment:card-1", "prompt:tpl-1"] and raised[0].note == \
         detail["ring_b"]["review_note"]
 

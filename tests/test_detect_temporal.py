@@ -80,7 +80,7 @@ def test_a_window_with_more_accounts_than_the_group_limit_is_ignored_and_big_gro
 
 def release_graph() -> tuple[GraphBuilder, object]:
     g = GraphBuilder()
-    accounts(g, ["rush", "slow", "idle"])
+    accounts(g, ["rush", "slow", "idle", "late"])
     release = T0 + timedelta(days=5)
     for acc in ("rush", "slow"):
         g.active(acc, T0, "atlas-3", 10)
@@ -89,6 +89,8 @@ def release_graph() -> tuple[GraphBuilder, object]:
     g.active("rush", release + 2 * H, "atlas-3", 10)
     g.active("slow", release + 3 * H, "atlas-3", 20)
     g.active("slow", release + 30 * H, "atlas-4", 50)   # a day and more later
+    g.active("late", T0 + H, "atlas-3", 1)
+    g.active("late", release + 25 * H, "atlas-3", 1)    # 24 hours after atlas-4 first appeared
     return g, release
 
 
@@ -98,12 +100,15 @@ def test_release_shift_is_each_accounts_share_of_new_model_traffic_in_the_window
     index = load_links(store, set()).account_index()
     act = activity(store, index, len(index), None, window_hours=24)
     i = {a: index[a] for a in ("rush", "slow", "idle")}
-    assert act.requests[[i["rush"], i["slow"], i["idle"]]].tolist() == [50, 80, 5]
+    assert act.requests[[i["rush"], i["slow"], i["idle"], index["late"]]].tolist() == [50, 80, 5, 2]
     assert act.releases == {"atlas-4": int((release + H).timestamp())}  # first seen after the first day
     assert act.release_share[i["rush"]] == pytest.approx(30 / 40) and act.release_share[i["slow"]] == 0.0
     assert act.release_active[[i["rush"], i["slow"], i["idle"]]].tolist() == [True, True, False]
     assert act.population_release_share == pytest.approx(30 / 60)
     assert act.span_end == (release + 31 * H).timestamp()
+    assert not act.release_active[index["late"]]  # the window ends before its 24th hour
+    assert not activity(store, index, len(index), None).release_active[index["late"]]  # 24 h by default
+    assert activity(store, index, len(index), None, window_hours=24.01).release_active[index["late"]]
     wide = activity(store, index, len(index), None, window_hours=72)
     assert wide.release_share[i["slow"]] == pytest.approx(50 / 70)
 
@@ -117,6 +122,8 @@ def test_an_explicit_release_time_is_used_for_models_first_seen_from_a_day_befor
     assert act.releases == {"atlas-4": int(told.timestamp())}
     rush = index["rush"]
     assert act.release_share[rush] == 0.0 and act.release_active[rush]  # its atlas-4 hour is before `told`
+    day_after = release + 25 * H  # atlas-4 first seen exactly a day before: still this release
+    assert activity(store, index, len(index), day_after.isoformat()).releases == {"atlas-4": int(day_after.timestamp())}
     later = activity(store, index, len(index), (release + 26 * H).isoformat(), window_hours=24)
     assert later.releases == {}  # atlas-4 was seen more than a day before: not this release
 
