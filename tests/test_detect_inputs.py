@@ -80,6 +80,9 @@ def test_links_code_accounts_and_artifacts_in_sorted_order_per_kind():
     assert rows == [("amy", "10.0.0.1", 3, t0), ("amy", "10.0.0.2", 2, t0), ("amy", "card-1", 1, t0),
                     ("ghost", "fp-1", 4, t0), ("zed", "10.0.0.2", 7, t0 + 0.25), ("zed", "z.example", 1, t0)]
     assert links.n_accounts == 4 and links.n_artifacts == 5
+    # the documented codes: int64 per link, int8 kinds (the arrays are tens of millions long at scale)
+    assert (links.account.dtype, links.artifact.dtype, links.count.dtype, links.artifact_kind.dtype) == \
+        (np.int64, np.int64, np.int64, np.int8)
     assert links.account_index() == {"amy": 0, "bob": 1, "ghost": 2, "zed": 3}
 
 

@@ -5,6 +5,8 @@ rule decides the outcome: break the rule and the answer flips."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -271,3 +273,14 @@ def test_the_hub_cutoff_is_the_larger_of_the_count_and_the_share():
     assert by_count["big"] == pytest.approx(idf * np.sqrt(100 / 150)) and by_share["big"] == pytest.approx(idf)
     dropped = spec_of(rows, 1000, hub_accounts=200, hub_fraction=0.0, hub_drop_fraction=0.1)  # 150 <= 200
     assert dropped["big"] == pytest.approx(idf)  # the drop line is never below the hub cutoff
+
+
+def test_an_artifact_left_without_links_has_a_specificity_of_zero():
+    links = links_of([(0, "ip", "kept"), (1, "ip", "kept"), (0, "payment", "allowlisted")], 10)
+    last = links.n_artifacts - 1
+    assert links.artifact_value[last] == "allowlisted"
+    keep = links.artifact != last  # as after an allowlist or an ablation: the code stays, its links go
+    bare = replace(links, account=links.account[keep], artifact=links.artifact[keep], count=links.count[keep],
+                   first_seen=links.first_seen[keep])
+    s = specificity(bare, load_settings())
+    assert len(s.value) == links.n_artifacts and s.value[last] == 0.0 and s.df[last] == 0 and s.value[0] > 0
