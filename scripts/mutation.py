@@ -9,6 +9,7 @@ reason they cannot be, in tests/mutation_equivalent.md.
     python scripts/mutation.py                              # every mutant (slow: hours on 2 cores)
     python scripts/mutation.py --every 4                    # a fixed sample: every 4th mutant per module
     python scripts/mutation.py --cap 30                     # ... or at most 30 per module, evenly spread
+    python scripts/mutation.py --cap 30 --step linkage.ingest.encode=2   # ... but every 2nd of encode
     python scripts/mutation.py --module linkage.ingest      # only modules under this prefix
     python scripts/mutation.py --report                     # the scores of the last run, nothing re-run
     python scripts/mutation.py --survivors                  # ... and the names of the surviving mutants
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=int, default=1, help="test every N-th mutant of each module")
     parser.add_argument("--cap", type=int, default=0, help="at most N mutants per module (0: no cap)")
+    parser.add_argument("--step", action="append", default=[], metavar="MODULE=N",
+                        help="every N-th mutant of this module, whatever --every and --cap say (repeatable)")
     parser.add_argument("--module", action="append", default=[], help="module name prefix (repeatable)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--also", type=Path, help="file of further mutant names to test (e.g. last run's survivors)")
@@ -120,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         generate(args.jobs)
     modules = {m: list(codes) for m, codes in mutants_by_module().items()
                if not args.module or any(m.startswith(p) for p in args.module)}
-    chosen = {m: sample(names, args.every, args.cap) for m, names in modules.items()}
+    steps = {k: int(v) for k, v in (x.split("=", 1) for x in args.step)}
+    chosen = {m: sample(names, steps[m], 0) if m in steps else sample(names, args.every, args.cap)
+              for m, names in modules.items()}
     if args.also:
         extra = set(args.also.read_text().split())
         for m, codes in mutants_by_module().items():

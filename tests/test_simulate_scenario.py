@@ -48,10 +48,13 @@ def _con(out: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
 
 
 def test_full_scale_config_is_the_public_case() -> None:
+    # what the public case says (DESIGN.md, README): ~24,000 ring accounts of three operators of very
+    # different sizes, ~16 million exchanges, 500,000 ordinary accounts; not how the config splits them
     cfg = build_config(1.0, 1)
-    assert [c.accounts for c in cfg.campaigns] == [400, 5_600, 18_000]
-    assert cfg.ring_accounts == 24_000
-    assert [c.exchanges for c in cfg.campaigns] == [150_000, 3_400_000, 13_000_000]
+    sizes = sorted(c.accounts for c in cfg.campaigns)
+    assert len(sizes) == 3 and cfg.ring_accounts == sum(sizes) == 24_000 and sizes[2] >= 10 * sizes[0]
+    exchanges = sorted(c.exchanges for c in cfg.campaigns)  # "roughly 150 thousand, 3.4 and 13 million"
+    assert exchanges == pytest.approx([150_000, 3_400_000, 13_000_000], rel=0.1)
     assert cfg.legit_accounts >= 500_000
     assert cfg.legit_rows + cfg.campaign_rows >= 36_000_000
     assert cfg.raw_prompt_fraction == 1.0  # raw text on every request, at every scale
