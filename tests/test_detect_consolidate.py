@@ -155,3 +155,41 @@ def test_shared_families_join_heads_whatever_own_fingerprints_each_head_has():
     family = np.array([KIND_FAMILY[k] for k in KINDS], np.int8)[kind]
     new, reported = consolidate(labels, [0, 1], links, family, 3, 0.5, 2, 0.01)
     assert len(reported) == 1 and (new == new[0]).all()
+
+
+def _family(links):
+    import numpy as np
+
+    from linkage.detect.inputs import KINDS
+    from linkage.detect.specificity import KIND_FAMILY
+
+    return np.array([KIND_FAMILY[k] for k in KINDS], np.int8)[links.artifact_kind]
+
+
+def test_content_is_what_two_members_of_a_ring_use():
+    import numpy as np
+    from detect_arrays import Net
+
+    from linkage.detect.consolidate import consolidate
+
+    net = Net(8)
+    for t in range(3):  # each private template: two members of each ring, nobody else
+        net.use([0 + t % 2, 2], "prompt", f"tpl-{t}").use([4 + t % 2, 6], "prompt", f"tpl-{t}")
+    links = net.links()
+    labels = np.array([0] * 4 + [1] * 4, np.int64)
+    new, reported = consolidate(labels, [0, 1], links, _family(links), 3, 0.5, 2, 0.01)
+    assert len(reported) == 1 and (new == new[0]).all()
+
+
+def test_rings_with_no_exclusive_content_at_all_stay_as_they_are():
+    import numpy as np
+    from detect_arrays import Net
+
+    from linkage.detect.consolidate import consolidate
+
+    links = Net(8).use(range(8), "ip", "shared-exit").use(range(8), "proxy", "one-provider").links()
+    labels = np.array([0] * 4 + [1] * 4, np.int64)  # all they share is network: never content
+    new, reported = consolidate(labels, [0, 1], links, _family(links), 1, 0.0, 2, 0.01)
+    assert new.tolist() == labels.tolist() and reported == [0, 1]
+    empty, none = consolidate(np.zeros(0, np.int64), [], Net(0).links(), np.zeros(0, np.int8), 3, 0.5, 2, 0.01)
+    assert len(empty) == 0 and none == []
