@@ -193,3 +193,22 @@ def test_rings_with_no_exclusive_content_at_all_stay_as_they_are():
     assert new.tolist() == labels.tolist() and reported == [0, 1]
     empty, none = consolidate(np.zeros(0, np.int64), [], Net(0).links(), np.zeros(0, np.int8), 3, 0.5, 2, 0.01)
     assert len(empty) == 0 and none == []
+
+
+def test_only_reported_rings_are_joined_and_half_the_smaller_content_is_enough():
+    import numpy as np
+    from detect_arrays import Net
+
+    from linkage.detect.consolidate import consolidate
+
+    net = Net(12)
+    for t in range(3):  # rings 0 and 2: three private templates each, and three they share
+        net.use([0, 1], "prompt", f"zero-{t}").use([8, 9], "prompt", f"two-{t}")
+        net.use([2, 3, 10, 11], "prompt", f"both-{t}")
+    net.use([4, 5, 6, 7], "prompt", "community-1")  # a community that is no ring
+    links = net.links()
+    labels = np.array([0] * 4 + [1] * 4 + [2] * 4, np.int64)
+    new, reported = consolidate(labels, [0, 2], links, _family(links), 3, 0.5, 2, 0.01)  # 3 = half of 6
+    assert reported == [0] and new[0] == new[8] != new[4] and len(set(new[4:8].tolist())) == 1
+    strict, kept = consolidate(labels, [0, 2], links, _family(links), 3, 0.51, 2, 0.01)
+    assert strict.tolist() == labels.tolist() and kept == [0, 2]
