@@ -95,7 +95,7 @@ def test_evidence_paths_reports_each_hops_specificity(tmp_path):
     assert [(h.from_account, h.kind, h.artifact, h.to_account) for h in path.hops] == [
         ("a", "payment", "card-1", "b"), ("b", "ip", "1.2.3.4", "c")]
     assert path.hops[0].specificity > path.hops[1].specificity > 0  # 2 users vs 3 users
-    assert path.hops[0].specificity == round(np.log(4 / 2) / np.log(4), 4)  # 4 decimals, as stored
+    assert path.hops[1].specificity == round(np.log(4 / 3) / np.log(4), 4) == 0.2075  # 4 decimals, as stored
     assert (path.hops[0].accounts_using, path.hops[1].accounts_using) == (2, 3)
     assert evidence_paths(store, "a", "c", max_hops=1) == []
 
