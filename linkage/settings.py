@@ -146,6 +146,8 @@ class Settings(BaseSettings):
         default=0.25, description="Evidence paths walk only artifacts at least this specific (and no hubs)")
     api_path_max_accounts: int = Field(
         default=1000, description="Evidence paths never pass through an artifact more accounts than this use")
+    api_document_cache: int = Field(
+        default=256, description="Distinct GraphQL documents whose parse and validation the server keeps")
     api_reload_seconds: float = Field(
         default=10.0, description="How often the server looks for a newer detection run to load")
     api_decisions_ttl_seconds: float = Field(
