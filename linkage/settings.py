@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         default=1000, description="Evidence paths never pass through an artifact more accounts than this use")
     api_document_cache: int = Field(
         default=256, description="Distinct GraphQL documents whose parse and validation the server keeps")
+    api_snapshots: bool = Field(
+        default=True, description="Write each run's read model as a snapshot that workers memory-map")
+    api_snapshot_dir: Path | None = Field(
+        default=None, description="Where the API's snapshots go; default: beside a DuckDB store (<store>.api-snapshot)")
+    api_workers: int = Field(default=1, description="Worker processes of `linkage serve` (each maps the snapshot)")
     api_reload_seconds: float = Field(
         default=10.0, description="How often the server looks for a newer detection run to load")
     api_decisions_ttl_seconds: float = Field(

@@ -9,6 +9,7 @@ breaks is logged with the request id and answered as a masked error.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -89,7 +90,8 @@ def create_app(settings: Settings, holder: ModelHolder | None = None, wait_for_m
                 "accounts": model.graph.n_accounts if model else 0,
                 "loaded_at": model.loaded_at.isoformat() if model else None,
                 "last_check": holder.last_check.isoformat() if holder.last_check else None,
-                "store_busy": holder.last_error, "now": datetime.now(timezone.utc).isoformat()}
+                "store_busy": holder.last_error, "now": datetime.now(timezone.utc).isoformat(),
+                "worker_pid": os.getpid(), "model_source": holder.last_source}
         return JSONResponse(body, status_code=200 if model else 503)
 
     @app.get("/metrics")
@@ -101,3 +103,9 @@ def create_app(settings: Settings, holder: ModelHolder | None = None, wait_for_m
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `linkage serve --workers N` (uvicorn calls it in each worker
+    process; the settings come from the environment the CLI set up)."""
+    return create_app(Settings())
