@@ -198,8 +198,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def plain_http_shim(folder: Path) -> Path:
+    """Modules that refuse to import, so that uvicorn falls back to h11 and asyncio (as before #12)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("httptools", "uvloop"):
+        (folder / f"{name}.py").write_text('raise ImportError("--plain-http: uvicorn uses h11 and asyncio")\n')
+    return folder
+
+
 def start_server(args: argparse.Namespace, port: int, log) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(args.server_root), "LINKAGE_API_KEYS": f"bench:{KEY}:analyst",
+    path = str(args.server_root) if args.plain_http is None else f"{args.plain_http}{os.pathsep}{args.server_root}"
+    env = {**os.environ, "PYTHONPATH": path, "LINKAGE_API_KEYS": f"bench:{KEY}:analyst",
            "LINKAGE_API_SNAPSHOT_DIR": str(args.snapshot_dir)}
     cmd = [sys.executable, "-m", "linkage", "serve", "--store", args.store, "--port", str(port),
            "--log-level", "warning"]
@@ -227,10 +236,13 @@ def main() -> None:
     ap.add_argument("--snapshot-dir", type=Path, default=None, help="default: a temporary folder")
     ap.add_argument("--restart", action="store_true", help="then restart the server and time its start "
                     "from the snapshot the first start wrote")
+    ap.add_argument("--plain-http", action="store_true", help="hide httptools and uvloop from the server "
+                    "(what uvicorn ran on before they were dependencies)")
     ap.add_argument("--only", nargs="*", default=None, help="query kinds to run (default: all four)")
     args = ap.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-api-"))
     args.snapshot_dir = args.snapshot_dir or scratch / "snapshots"
+    args.plain_http = plain_http_shim(scratch / "plain-http") if args.plain_http else None
 
     inputs = pick_inputs(args.store)
     largest = inputs.pop("_largest")[0]

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     nightly_lock: Path | None = Field(
         default=None, description="Lock file of the nightly job; default: beside the DuckDB store "
         "(<store>.nightly.lock), else <input>/.linkage-nightly.lock")
+    nightly_store_wait_seconds: float = Field(
+        default=600.0, description="How long the nightly job retries opening a store other processes hold "
+        "(the API loading its model holds it read-only for minutes); then it fails with exit code 1")
+    nightly_store_retry_seconds: float = Field(
+        default=1.0, description="The nightly job's first wait between store opens; it doubles, at most 30 s")
     report_dir: Path | None = Field(
         default=None, description="Where the nightly job writes its reports; default: <input>/_reports")
     # ---- indicator sharing (issue #9; see linkage/indicators/) ----
