@@ -37,7 +37,7 @@ def readme_example() -> dict:
     keys = re.search(r"export LINKAGE_API_KEYS='([^']+)'", text).group(1)
     bearer = re.search(r"curl -s localhost:8000/graphql -H 'Authorization: Bearer ([^']+)'", text).group(1)
     payload = json.loads(re.search(r"-d '(\{\"query\".*?\})'\n", text).group(1))
-    answer = json.loads(re.search(r"answers[^\n]*\n\n```json\n(.*?)```", text, re.S).group(1))
+    answer = json.loads(re.search(r"\nanswers .*?:\n\n```json\n(.*?)```", text, re.S).group(1))
     return {"keys": keys, "bearer": bearer, "payload": payload, "answer": answer}
 
 
