@@ -124,9 +124,12 @@ def test_serve_with_two_workers_loads_once_and_both_answer(api_store, tmp_path) 
             time.sleep(0.1)
         assert len(sources) == 2, (sources, (tmp_path / "server.log").read_text()[-2000:])
         assert sorted(sources.values()) == ["built", "snapshot"]  # one worker built it, the other mapped it
-        body = httpx.post(f"http://127.0.0.1:{port}/graphql", headers=AS_READER,
-                          json={"query": "{ rings(first: 1) { totalCount } }"}).json()
-        assert body["data"]["rings"]["totalCount"] >= 1
+        for _ in range(6):  # fresh connections: both workers answer some
+            body = httpx.post(f"http://127.0.0.1:{port}/graphql", headers={**AS_READER, "Connection": "close"},
+                              json={"query": "{ rings(first: 1) { totalCount } }"}).json()
+            assert body["data"]["rings"]["totalCount"] >= 1
+        scrape = httpx.get(f"http://127.0.0.1:{port}/metrics").text  # whichever worker: the whole server's
+        assert 'linkage_api_requests_total{operation="query:rings",outcome="ok"} 6.0' in scrape
         assert httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ rings { totalCount } }"}).status_code == 401
         assert READER_KEY not in (tmp_path / "server.log").read_text()
     finally:

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from strawberry.fastapi import GraphQLRouter
 
 from linkage.api.auth import ApiKeyError, ApiKeys
@@ -100,7 +100,7 @@ def create_app(settings: Settings, holder: ModelHolder | None = None, wait_for_m
         if model:
             metrics.model_loaded.set(model.loaded_at.timestamp())
             metrics.model_rings.set(len(model.active))
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

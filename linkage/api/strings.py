@@ -23,14 +23,19 @@ class _Bytes:
     """The column as a sequence of bytes objects, for `bisect`."""
 
     def __init__(self, column: "StringColumn"):
-        self.c = column
+        # memoryviews: indexing one gives a Python int or bytes directly, no numpy scalar on the way
+        self.n = len(column)
+        self.offsets = memoryview(np.ascontiguousarray(column.offsets, np.int64)).cast("B").cast("q")
+        self.data = memoryview(np.ascontiguousarray(column.data, np.uint8)).cast("B")
 
     def __len__(self) -> int:
-        return len(self.c)
+        return self.n
 
     def __getitem__(self, i: int) -> bytes:
-        o = self.c.offsets
-        return self.c.data[int(o[i]):int(o[i + 1])].tobytes()
+        return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
+
+    def text(self, i: int) -> str:
+        return str(self.data[self.offsets[i]:self.offsets[i + 1]], "utf-8")
 
 
 class StringColumn:
@@ -61,7 +66,7 @@ class StringColumn:
     def __getitem__(self, i: int) -> str | None:
         if self.valid is not None and not self.valid[i]:
             return None
-        return self._bytes[int(i)].decode()
+        return self._bytes.text(int(i))
 
     def take(self, rows: Iterable[int]) -> list[str | None]:
         return [self[int(i)] for i in rows]

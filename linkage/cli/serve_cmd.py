@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Annotated
 
 import typer
@@ -48,5 +49,7 @@ def serve(
         return
     # uvicorn starts each worker afresh and calls the factory there: it reads the settings from the environment
     os.environ["LINKAGE_STORE"] = settings.store
-    uvicorn.run("linkage.api.app:app_from_environment", factory=True, workers=n, host=host, port=port,
-                log_level=log_level, access_log=False)
+    with tempfile.TemporaryDirectory(prefix="linkage-metrics-") as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # /metrics adds up every worker's counters
+        uvicorn.run("linkage.api.app:app_from_environment", factory=True, workers=n, host=host, port=port,
+                    log_level=log_level, access_log=False)
