@@ -44,6 +44,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-analyst-key-0000000001"
+READY_TIMEOUT_S = 600  # a full-scale model loads in 1.5-2.5 min; past this something is wrong
 
 RING = """query($id: ID!) { ring(id: $id) { id score size status components { name value }
   members(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { account { id } score since } } }
@@ -179,15 +180,21 @@ def memory_line(procs: list[psutil.Process]) -> str:
 def wait_ready(base: str, workers: int, server: subprocess.Popen, log_name: str) -> set[int]:
     """Until `workers` distinct worker pids answered /healthz 200 (fresh connections reach any)."""
     ready: set[int] = set()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    reason = None
     while len(ready) < workers:
         try:
             response = httpx.get(f"{base}/healthz", headers={"Connection": "close"})
             if response.status_code == 200:
                 ready.add(response.json().get("worker_pid", 0))
+            else:
+                reason = response.json().get("store_busy") or reason
         except httpx.TransportError:
             pass
         if server.poll() is not None:
             raise SystemExit(f"the server exited; see {log_name}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no model after {READY_TIMEOUT_S} s ({reason}); see {log_name}")
         time.sleep(0.2)
     return ready
 
