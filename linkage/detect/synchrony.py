@@ -38,6 +38,8 @@ from linkage.store.base import GraphStore
 
 HOUR = 3600.0
 PAIR_CELLS = 20_000_000  # pair × hour cells per expected-value batch: bounds the gathered profiles
+PAIR_COUNTERS = 1 << 25  # pair counters per pass of `_shared_buckets` (int64: 256 MiB)
+MATERIALISED_PAIRS = 20_000_000  # up to this many pair rows `_shared_buckets` counts them in one go
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,10 @@ def candidates(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> Candid
 
 
 def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tuple[np.ndarray, np.ndarray]:
-    """Accounts sharing a bucket, each with its next max_group-1 in a stable hash order."""
+    """Accounts sharing a bucket, each with its next max_group-1 in a stable hash order.
+
+    The reference for `_shared_buckets` (one row per pair and shared bucket: at full scale
+    hundreds of millions, so detection counts them in passes instead)."""
     mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
     order = np.lexsort((acc, mix, bucket))
     bucket, acc = bucket[order], acc[order]
@@ -182,6 +187,72 @@ def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tu
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a, b = np.concatenate(out_a), np.concatenate(out_b)
     return np.minimum(a, b), np.maximum(a, b)
+
+
+def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_shared: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, shared) sorted by (a, b), a < b: the pairs that `_pairs_in_buckets` yields in at
+    least `min_shared` buckets, with that count, counted without materialising every pair row.
+
+    Up to MATERIALISED_PAIRS pair rows are simply counted at once. Beyond (the public case's
+    full scale: ~200 M), the tested accounts are numbered 0..m-1 and taken in passes of `span` of them as the
+    smaller account of a pair: a pass finds each of its rows' partners (up to max_group-1
+    positions either way in the bucket's hash order, the partner's number being larger)
+    and counts pairs in one dense array of span·m counters. Each pair row of the
+    reference is counted once, in the pass of its smaller account.
+    """
+    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
+    order = np.lexsort((acc, mix, bucket))
+    bucket = bucket[order]
+    accounts, local = np.unique(acc[order], return_inverse=True)
+    del order, mix
+    m, rows = len(accounts), len(bucket)
+    first = np.r_[0, np.nonzero(bucket[1:] != bucket[:-1])[0] + 1]
+    size = np.diff(np.r_[first, rows])
+    pos = np.arange(rows) - np.repeat(first, size)  # position in the bucket's hash order
+    after = np.repeat(size, size) - pos - 1  # rows after it in the same bucket
+    reach = min(max(1, max_group - 1), int(size.max()) - 1)
+    if reach < 1:
+        z = np.zeros(0, np.int64)
+        return z, z, z
+    if int(np.minimum(after, reach).sum()) <= MATERIALISED_PAIRS:  # few pair rows: count them at once
+        keys = []
+        for off in range(1, reach + 1):
+            idx = np.nonzero(after >= off)[0]
+            x, y = local[idx], local[idx + off]
+            keys.append(np.minimum(x, y) * m + np.maximum(x, y))
+        pair, shared = np.unique(np.concatenate(keys), return_counts=True)
+        keep = shared >= min_shared
+        return accounts[pair[keep] // m], accounts[pair[keep] % m], shared[keep].astype(np.int64)
+    span = max(1, min(m, PAIR_COUNTERS // max(1, m)))
+    by_account = np.argsort(local, kind="stable")
+    bounds = np.searchsorted(local[by_account], np.arange(0, m + span, span))
+    out_a, out_b, out_c = [], [], []
+    for p_i, lo in enumerate(range(0, m, span)):
+        mine = by_account[bounds[p_i]:bounds[p_i + 1]]
+        keys = []
+        for step, room in ((1, after), (-1, pos)):
+            idx = mine
+            for off in range(1, reach + 1):
+                idx = idx[room[idx] >= off]  # rows with a partner `off` positions away in their bucket
+                if len(idx) == 0:
+                    break
+                partner = local[idx + step * off]
+                own = local[idx]
+                larger = partner > own
+                keys.append((own[larger] - lo) * m + partner[larger])
+        if not keys:
+            continue
+        width = min(span, m - lo)
+        counts = np.bincount(np.concatenate(keys), minlength=width * m)
+        del keys
+        hit = np.flatnonzero(counts >= min_shared)
+        out_a.append(accounts[hit // m + lo]); out_b.append(accounts[hit % m]); out_c.append(counts[hit])
+        del counts
+    if not out_a:
+        z = np.zeros(0, np.int64)
+        return z, z, z
+    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_c).astype(np.int64)
 
 
 def _expected(a: np.ndarray, b: np.ndarray, acc: np.ndarray, hour: np.ndarray, n: int,
@@ -228,11 +299,7 @@ def pairs_in_synchrony(found: Candidates, n: int, p: SyncParams) -> SyncPairs | 
         return SyncPairs.empty()
     hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
     per_hour = buckets_per_hour(p)
-    a, b = _pairs_in_buckets(acc, bucket, p.max_group)
-    pair, shared = np.unique(a * n + b, return_counts=True)
-    enough = shared >= p.min_shared
-    pair, shared = pair[enough], shared[enough]
-    a, b = pair // n, pair % n
+    a, b, shared = _shared_buckets(acc, bucket, p.max_group, p.min_shared)
     expected = _expected(a, b, acc, hour, n, per_hour)
     log10p = -poisson.logsf(shared - 1, np.maximum(expected, 1e-9)) / np.log(10.0)
     sig = log10p >= p.min_log10p
