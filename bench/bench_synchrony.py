@@ -10,6 +10,7 @@ and accounts kept, and whether the pairs are identical.
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import time
 
@@ -37,6 +38,8 @@ def main() -> None:
                     help="take account ids from the account table (a store holding only account + tick)")
     ap.add_argument("--skip-numpy", action="store_true", help="only the SQL path (the numpy one needs ~4 GB at full scale)")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("linkage.detect").setLevel(logging.DEBUG)
     from linkage.detect.pipeline import _sync_params
     p = _sync_params(Settings())
     store = EmbeddedStore(args.store)

@@ -164,12 +164,16 @@ def reference_shared(acc: np.ndarray, bucket: np.ndarray, n: int, max_group: int
     return pair[keep] // n, pair[keep] % n, shared[keep]
 
 
-@pytest.mark.parametrize("counters", [1 << 25, 1000, 7])  # one pass; many passes; one account per pass
+# at once; passes with dense counters; passes counted by sorting; one account per pass
+@pytest.mark.parametrize("materialised, pass_pairs, counters", [(10**9, 1, 1), (0, 5000, 1 << 25), (0, 5000, 7),
+                                                                  (0, 1, 1 << 25)])
 @pytest.mark.parametrize("max_group", [2, 5, 48])
-def test_pairs_counted_in_passes_equal_every_pair_row_counted(monkeypatch, counters, max_group):
+def test_pairs_counted_in_passes_equal_every_pair_row_counted(monkeypatch, materialised, pass_pairs, counters,
+                                                               max_group):
     from linkage.detect import synchrony as sync
+    monkeypatch.setattr(sync, "MATERIALISED_PAIRS", materialised)
+    monkeypatch.setattr(sync, "PASS_PAIRS", pass_pairs)
     monkeypatch.setattr(sync, "PAIR_COUNTERS", counters)
-    monkeypatch.setattr(sync, "MATERIALISED_PAIRS", 0 if counters < 1 << 25 else 10**9)  # passes; or at once
     rng = np.random.default_rng(max_group)
     n = 400
     # crowded buckets (up to 60 accounts: beyond max_group) and a few accounts that keep meeting

@@ -26,6 +26,7 @@ From the `tick` aggregate (requests per account per second):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,9 +37,12 @@ from scipy.stats import poisson
 from linkage.detect.inputs import epoch_seconds
 from linkage.store.base import GraphStore
 
+log = logging.getLogger("linkage.detect")
+
 HOUR = 3600.0
 PAIR_CELLS = 20_000_000  # pair × hour cells per expected-value batch: bounds the gathered profiles
-PAIR_COUNTERS = 1 << 25  # pair counters per pass of `_shared_buckets` (int64: 256 MiB)
+PAIR_COUNTERS = 1 << 25  # dense pair counters per pass of `_shared_buckets` (int64: 256 MiB)
+PASS_PAIRS = 1 << 25  # pair rows per pass of `_shared_buckets` (seen from either side)
 MATERIALISED_PAIRS = 20_000_000  # up to this many pair rows `_shared_buckets` counts them in one go
 
 
@@ -195,11 +199,12 @@ def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_sha
     least `min_shared` buckets, with that count, counted without materialising every pair row.
 
     Up to MATERIALISED_PAIRS pair rows are simply counted at once. Beyond (the public case's
-    full scale: ~200 M), the tested accounts are numbered 0..m-1 and taken in passes of `span` of them as the
-    smaller account of a pair: a pass finds each of its rows' partners (up to max_group-1
-    positions either way in the bucket's hash order, the partner's number being larger)
-    and counts pairs in one dense array of span·m counters. Each pair row of the
-    reference is counted once, in the pass of its smaller account.
+    full scale: ~200 M), the tested accounts are numbered 0..m-1 and taken in passes of
+    consecutive numbers holding about PASS_PAIRS pair rows: a pass finds each of its rows'
+    partners (up to max_group-1 positions either way in the bucket's hash order, the
+    partner's number being larger) and counts those pairs, in a dense array of counters
+    when they fit PAIR_COUNTERS, else by sorting. Each pair row of the reference is
+    counted once, in the pass of its smaller account.
     """
     mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
     order = np.lexsort((acc, mix, bucket))
@@ -215,7 +220,9 @@ def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_sha
     if reach < 1:
         z = np.zeros(0, np.int64)
         return z, z, z
-    if int(np.minimum(after, reach).sum()) <= MATERIALISED_PAIRS:  # few pair rows: count them at once
+    pair_rows = int(np.minimum(after, reach).sum())
+    log.debug("synchrony: %d rows of %d tested accounts, %d pair rows", rows, m, pair_rows)
+    if pair_rows <= MATERIALISED_PAIRS:  # few pair rows: count them at once
         keys = []
         for off in range(1, reach + 1):
             idx = np.nonzero(after >= off)[0]
@@ -224,12 +231,15 @@ def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_sha
         pair, shared = np.unique(np.concatenate(keys), return_counts=True)
         keep = shared >= min_shared
         return accounts[pair[keep] // m], accounts[pair[keep] % m], shared[keep].astype(np.int64)
-    span = max(1, min(m, PAIR_COUNTERS // max(1, m)))
+    # passes of consecutive accounts holding about PASS_PAIRS pair rows (seen from either side)
+    work = np.bincount(local, weights=np.minimum(after, reach) + np.minimum(pos, reach), minlength=m)
+    cuts = np.searchsorted(np.cumsum(work), np.arange(PASS_PAIRS, work.sum() + PASS_PAIRS, PASS_PAIRS), "right")
+    cuts = np.unique(np.r_[0, np.minimum(cuts, m), m])
     by_account = np.argsort(local, kind="stable")
-    bounds = np.searchsorted(local[by_account], np.arange(0, m + span, span))
+    bounds = np.searchsorted(local[by_account], cuts)
     out_a, out_b, out_c = [], [], []
-    for p_i, lo in enumerate(range(0, m, span)):
-        mine = by_account[bounds[p_i]:bounds[p_i + 1]]
+    for lo, hi, r0, r1 in zip(cuts[:-1], cuts[1:], bounds[:-1], bounds[1:]):
+        mine = by_account[r0:r1]
         keys = []
         for step, room in ((1, after), (-1, pos)):
             idx = mine
@@ -243,12 +253,17 @@ def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_sha
                 keys.append((own[larger] - lo) * m + partner[larger])
         if not keys:
             continue
-        width = min(span, m - lo)
-        counts = np.bincount(np.concatenate(keys), minlength=width * m)
+        keys = np.concatenate(keys)
+        if (hi - lo) * m <= PAIR_COUNTERS:  # dense enough: one counter per possible pair
+            counts = np.bincount(keys, minlength=(hi - lo) * m)
+            pair = np.flatnonzero(counts >= min_shared)
+            shared = counts[pair]
+        else:
+            pair, shared = np.unique(keys, return_counts=True)
+            keep = shared >= min_shared
+            pair, shared = pair[keep], shared[keep]
         del keys
-        hit = np.flatnonzero(counts >= min_shared)
-        out_a.append(accounts[hit // m + lo]); out_b.append(accounts[hit % m]); out_c.append(counts[hit])
-        del counts
+        out_a.append(accounts[pair // m + lo]); out_b.append(accounts[pair % m]); out_c.append(shared)
     if not out_a:
         z = np.zeros(0, np.int64)
         return z, z, z
