@@ -15,5 +15,8 @@ CREATE CONSTRAINT ring_id IF NOT EXISTS FOR (r:Ring) REQUIRE r.ring_id IS UNIQUE
 CREATE CONSTRAINT run_id IF NOT EXISTS FOR (d:DetectionRun) REQUIRE d.run_id IS UNIQUE;
 CREATE CONSTRAINT applied_batch IF NOT EXISTS FOR (b:AppliedBatch) REQUIRE b.batch_id IS UNIQUE;
 CREATE CONSTRAINT pending_load IF NOT EXISTS FOR (p:PendingLoad) REQUIRE p.token IS UNIQUE;
+CREATE CONSTRAINT tick_series IF NOT EXISTS FOR (s:TickSeries) REQUIRE s.account_id IS UNIQUE;
+CREATE CONSTRAINT nightly_run IF NOT EXISTS FOR (r:NightlyRun) REQUIRE r.run_id IS UNIQUE;
+CREATE CONSTRAINT nightly_partition IF NOT EXISTS FOR (p:NightlyPartition) REQUIRE (p.partition, p.run_id) IS UNIQUE;
 CREATE INDEX ring_change_run IF NOT EXISTS FOR (c:RingChange) ON (c.run_id);
 CREATE INDEX applied_batch_token IF NOT EXISTS FOR (b:AppliedBatch) ON (b.token)

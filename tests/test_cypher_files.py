@@ -65,8 +65,11 @@ def test_cypher_takes_values_only_as_parameters() -> None:
 
 def test_statements_load_by_name_and_multi_statement_files_split() -> None:
     assert "UNWIND $rows AS row" in load_cypher("merge_used_ip")
-    statements = split_statements(load_cypher("schema"))
-    assert len(statements) == 18 and all(s.startswith(("CREATE CONSTRAINT", "CREATE INDEX")) for s in statements)
+    text = load_cypher("schema")
+    statements = split_statements(text)
+    # one statement per CREATE in the file (a hand count of the text, not a pinned number)
+    assert len(statements) == text.count("CREATE ") >= 2
+    assert all(s.startswith(("CREATE CONSTRAINT", "CREATE INDEX")) and s.count("CREATE ") == 1 for s in statements)
     assert all("IF NOT EXISTS" in s for s in statements)  # idempotent: every store open runs them
     with pytest.raises(KeyError):
         load_cypher("no_such_statement")

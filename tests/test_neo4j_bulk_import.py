@@ -14,7 +14,7 @@ import pytest
 from neo4j_bulk import BulkLoad, artifact_rows, bulk_loaded, imported_counts, manifest  # noqa: F401
 
 from linkage.store.embedded import EmbeddedStore
-from linkage.store.tables import EMBEDDED_ONLY, GRAPH_TABLES
+from linkage.store.tables import GRAPH_TABLES
 
 pytestmark = pytest.mark.neo4j
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def test_the_engine_counts_the_imported_graph_as_the_embedded_store(bulk_loaded:
     assert derived["DETECTED_IN"] == derived["RECORDED"] == len(bulk_loaded.rings)  # a first run: all new
 
 
-@pytest.mark.parametrize("table", [t.name for t in GRAPH_TABLES if t.name not in EMBEDDED_ONLY])
+@pytest.mark.parametrize("table", [t.name for t in GRAPH_TABLES])
 def test_every_table_reads_back_row_for_row(table: str, engine, embedded: EmbeddedStore) -> None:
     spec = next(t for t in GRAPH_TABLES if t.name == table)
     got, want = engine.read_table(table), embedded.read_table(table)

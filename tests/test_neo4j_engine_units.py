@@ -15,7 +15,7 @@ from linkage.detect.inputs import KINDS, Links
 from linkage.detect.specificity import specificity
 from linkage.settings import load_settings
 from linkage.store.models import DetectionResult, DetectionRun, Ring, RingArtifact, RingChange, RingMember
-from linkage.store.tables import EMBEDDED_ONLY, GRAPH_TABLES, TABLES
+from linkage.store.tables import GRAPH_TABLES, TABLES
 
 pytest.importorskip("neo4j")  # the engine's modules import the driver
 from linkage.store.neo4j_engine.evidence import drop_cutoff, specificity_of  # noqa: E402
@@ -23,6 +23,7 @@ from linkage.store.neo4j_engine.gds_communities import labels_from_gds, seeds_fo
 from linkage.store.neo4j_engine.ingest import ORDER, load_token  # noqa: E402
 from linkage.store.neo4j_engine.results import ring_from_row, save_statements  # noqa: E402
 from linkage.store.neo4j_engine.rows import (  # noqa: E402
+    tick_table,
     arrow_schema, batches, param_rows, table_from_rows, to_signed, to_unsigned)
 from linkage.store.cypher_files import cypher_names  # noqa: E402
 
@@ -77,12 +78,24 @@ def test_times_read_back_as_epoch_microseconds_become_utc_timestamps() -> None:
     assert back["last_seen"].to_pylist() == [None]
 
 
+def test_tick_series_read_back_as_rows_with_a_second_seen_twice_summed() -> None:
+    # two loads appended the same account's ticks; 10:00:01.5 was in both (one and two requests)
+    from collections import Counter
+    us = int(T.timestamp() * 1_000_000)
+    series = [["a", [us + 1_500_000, us + 7_000_000, us + 1_500_000], [1, 4, 2]], ["b", [us], [3]], ["c", [], []]]
+    back = tick_table(TABLES["tick"], series)
+    want = Counter()
+    for acc, ticks, counts in series:  # brute force: add up every (account, tick)
+        for t, n in zip(ticks, counts):
+            want[(acc, t)] += n
+    got = {(r["account_id"], int(r["tick_start"].timestamp() * 1_000_000)): r["requests"] for r in back.to_pylist()}
+    assert got == dict(want) and len(got) == 3
+    assert back.schema == tick_table(TABLES["tick"], []).schema
+
+
 def test_every_graph_table_has_its_merge_and_read_statement_and_nodes_go_first() -> None:
     names = set(cypher_names())
     for spec in GRAPH_TABLES:
-        if spec.name in EMBEDDED_ONLY:  # kept by the embedded engine only (tables.py says why)
-            assert spec.name not in {t.name for t in ORDER}
-            continue
         assert {f"merge_{spec.name}", f"read_{spec.name}"} <= names, spec.name
     edge_at = [t.is_edge for t in ORDER]
     assert edge_at == sorted(edge_at) and "ingested_file" not in {t.name for t in ORDER}

@@ -19,7 +19,7 @@ from linkage.detect import detect, evidence_paths
 from linkage.ingest.pipeline import CRASH_ENV, ingest_directory
 from linkage.settings import load_settings
 from linkage.store.embedded import EmbeddedStore
-from linkage.store.tables import EMBEDDED_ONLY, GRAPH_TABLES, TABLES
+from linkage.store.tables import GRAPH_TABLES, TABLES
 
 
 @pytest.fixture(params=[pytest.param("embedded", marks=pytest.mark.embedded),
@@ -38,8 +38,6 @@ def snapshot(store) -> dict[str, list[tuple]]:
     co_window only where two or more accounts share a window (what lockstep reads)."""
     out = {}
     for spec in GRAPH_TABLES:
-        if spec.name in EMBEDDED_ONLY:
-            continue  # kept by the embedded engine only (tables.py says why): not common ground
         table = store.read_table(spec.name)
         if spec.name == "ingested_file":
             table = table.select(["content_hash", "table_name", "rows_loaded", "rows_quarantined"])

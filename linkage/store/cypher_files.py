@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from linkage.store.tables import EMBEDDED_ONLY, GRAPH_TABLES
+from linkage.store.tables import ARRAY_TABLES, GRAPH_TABLES, NIGHTLY_TABLES
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "cypher"
 _REPO = Path(__file__).resolve().parents[2] / "cypher"
@@ -40,15 +40,15 @@ def split_statements(text: str) -> list[str]:
 
 def graph_schema() -> dict[str, list[str]]:
     """Labels, relationship types and property keys of the graph model, for the Cypher linter."""
-    labels = {t.label for t in GRAPH_TABLES if not t.is_edge} | {
+    labels = {t.label for t in GRAPH_TABLES + NIGHTLY_TABLES if not t.is_edge} | {
         "EmailDomain", "Model", "Ring", "DetectionRun", "RingChange", "AppliedBatch", "PendingLoad",
-        "RingDecision", "ArtifactDecision"}
-    rels = {t.label for t in GRAPH_TABLES if t.is_edge and t.name not in EMBEDDED_ONLY} | {
+        "RingDecision", "ArtifactDecision", "TickSeries"}
+    rels = {t.label for t in GRAPH_TABLES if t.is_edge and t.name not in ARRAY_TABLES} | {
         "HAS_EMAIL_DOMAIN", "MEMBER_OF", "RANGE_OF", "DETECTED_IN", "RECORDED", "SIMILAR"}
-    props = {c.name for t in GRAPH_TABLES for c in t.columns} | {
+    props = {c.name for t in GRAPH_TABLES + NIGHTLY_TABLES for c in t.columns} | {
         "domain", "ring_id", "run_id", "score", "components", "size", "status", "created_run",
         "updated_run", "started_at", "finished_at", "duration_s", "params", "counts", "since",
         "graphName", "nodeCount", "relationshipCount", "model", "artifacts", "change", "detail",
         "batch_id", "token", "files", "hour", "window_start",
-        "epochSeconds", "microsecond", "tick_start", "note", "author", "at", "seq", "artifact_key", "action", "reason"}  # temporal accessors, which the linter takes for properties
+        "epochSeconds", "microsecond", "tick_start", "tick_us", "note", "author", "at", "seq", "artifact_key", "action", "reason"}  # temporal accessors, which the linter takes for properties
     return {"labels": sorted(labels), "relationshipTypes": sorted(rels), "propertyKeys": sorted(props)}

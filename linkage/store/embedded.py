@@ -16,7 +16,7 @@ from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
 from linkage.store.models import AllowlistEntry, RingDecision, RingMember
-from linkage.store.tables import ARTIFACT_EDGES, EMBEDDED_ONLY, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
+from linkage.store.tables import ARTIFACT_EDGES, ARRAY_TABLES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
 
 RESULT_DDL = """
 CREATE TABLE IF NOT EXISTS detection_run (
@@ -202,7 +202,7 @@ class EmbeddedStore(GraphStore):
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
         for spec in GRAPH_TABLES:
-            if spec.name == "ingested_file" or spec.name in EMBEDDED_ONLY:  # same figures on both engines
+            if spec.name == "ingested_file" or spec.name in ARRAY_TABLES:  # same figures on both engines
                 continue
             n = self.con.execute(f"SELECT count(*) FROM {spec.name}").fetchall()[0][0]
             (edges if spec.is_edge else nodes)[spec.label] = int(n)

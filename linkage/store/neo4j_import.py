@@ -74,6 +74,8 @@ def _iso(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _as_import_type(column: pa.ChunkedArray, header: str) -> pa.ChunkedArray:
     kind = header.rsplit(":", 1)[1] if ":" in header and "(" not in header else "string"
+    if kind == "long[]":  # neo4j-admin's default array delimiter
+        return pc.binary_join(column.cast(pa.list_(pa.string())), ";")
     if kind == "datetime":
         return _iso(column)
     if kind == "long":
@@ -140,6 +142,13 @@ class _Sources:
             return _from_rows(changes, ["change_id", "run_id", "ring_id", "change", "detail"], {})
         if source == "memberships":
             return self._memberships()
+        if source == "tick_series":  # merge_tick.cypher's shape: one node per account, ticks as arrays
+            ticks = self.store.read_table("tick").sort_by([("account_id", "ascending"), ("tick_start", "ascending")])
+            micros = ticks["tick_start"].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+            flat = pa.table({"account_id": ticks["account_id"], "tick_us": micros, "requests": ticks["requests"]})
+            series = flat.group_by("account_id", use_threads=False).aggregate([("tick_us", "list"), ("requests", "list")])
+            return pa.table({"account_id": series["account_id"], "tick_us": series["tick_us_list"],
+                             "requests": series["requests_list"]})
         return self.store.read_table(source)
 
     def _memberships(self) -> pa.Table:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkage.store.tables import EMBEDDED_ONLY, GRAPH_TABLES, TABLES
+from linkage.store.tables import GRAPH_TABLES, TABLES
 
 # DuckDB column type -> neo4j-admin import type. Cypher integers are 64-bit, so every
 # integer is `long`; UBIGINT (the prompt simhash) keeps its 64 bits as a signed long.
@@ -90,9 +90,12 @@ def _edge(name: str, label: str, source: str, start: tuple[str, str], end: tuple
 def _graph_files() -> list[ImportFile]:
     files: list[ImportFile] = []
     for spec in GRAPH_TABLES:
-        if spec.name in EMBEDDED_ONLY:
-            continue
-        if spec.name == "proxy_range":
+        if spec.name == "tick":
+            # merge_tick.cypher: one TickSeries node per account, its ticks as parallel arrays.
+            files.append(ImportFile("tick_series", "TickSeries", False, "tick_series", (
+                Field("account_id", "account_id:ID(TickSeries)"), Field("tick_us", "tick_us:long[]"),
+                Field("requests", "requests:long[]"))))
+        elif spec.name == "proxy_range":
             files.append(_node_file("proxy_range"))
             files.append(_edge("range_of", "RANGE_OF", "proxy_range", ("network", "ProxyRange"),
                                ("proxy_id", "Proxy")))

@@ -152,6 +152,7 @@ ARTIFACT_EDGES: dict[str, tuple[str, str, str]] = {
 }
 
 
-# Tables only the embedded engine keeps: `tick` has about one row per request, too many to be
-# graph relationships; on Neo4j synchrony has no ticks and detection falls back to lockstep.
-EMBEDDED_ONLY = frozenset({"tick"})
+# Tables with about one row per request (`tick`): far too many to be graph relationships. The
+# embedded engine keeps them as rows; Neo4j keeps each account's as parallel arrays on one
+# `TickSeries` node (cypher/merge_tick.cypher), read back as the same rows. Not counted in stats.
+ARRAY_TABLES = frozenset({"tick"})

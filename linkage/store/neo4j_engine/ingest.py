@@ -12,6 +12,11 @@ how a killed load leaves the graph consistent:
 3. the files are recorded as ingested, and the markers and the `PendingLoad` removed, in one
    last transaction.
 
+The nightly job's bookkeeping tables (`NIGHTLY_TABLES`: which partitions a run took, the
+run's phase and report) are keyed upserts, not counters: they skip the batch markers and are
+written in step 3's transaction, so a partition is recorded exactly when its data is complete.
+Saved alone (no files), they are one transaction of their own.
+
 Killed half-way, the graph holds whole batches of an unfinished load, each marked, and its
 files are not recorded as ingested. Running the same ingest again resumes it: applied batches
 are skipped, the rest applied, then the files recorded — the result is exactly that of an
@@ -33,12 +38,13 @@ from linkage.store.base import StoreError, Table
 from linkage.store.cypher_files import load_cypher
 from linkage.store.models import IngestedFile
 from linkage.store.neo4j_engine.rows import Batch, arrow_schema, batches, param_rows
-from linkage.store.tables import EMBEDDED_ONLY, TABLES
+from linkage.store.tables import NIGHTLY_TABLES, TABLES, TableSpec
 
 log = logging.getLogger("linkage.store")
+BOOKKEEPING = tuple(NIGHTLY_TABLES)
 # Node tables before edge tables: an edge's MERGE then finds its endpoints with their properties.
-ORDER = [t for t in TABLES.values() if not t.is_edge and t.name != "ingested_file"] + [
-    t for t in TABLES.values() if t.is_edge and t.name not in EMBEDDED_ONLY]
+ORDER = [t for t in TABLES.values() if not t.is_edge and t.name != "ingested_file" and t not in BOOKKEEPING] + [
+    t for t in TABLES.values() if t.is_edge]
 CO_WINDOW_KINDS = {"ip", "prompt", "prompt_family"}  # the artifact labels merge_co_window.cypher knows
 
 
@@ -73,10 +79,15 @@ def check_pending(read_pending: Callable[[], list[dict[str, object]]], token: st
 def merge_load(write: Write, timed, tables: dict[str, Table], files: list[IngestedFile],
                batch_size: int, read_pending: Callable[[], list[dict[str, object]]]) -> int:
     """Apply one load as described above; returns how many batches were written (not skipped)."""
-    tables = {k: v for k, v in tables.items() if k not in EMBEDDED_ONLY}
+    tables = dict(tables)
+    books = [(spec, tables.pop(spec.name)) for spec in BOOKKEEPING if spec.name in tables]
     unknown = set(tables) - {t.name for t in ORDER}
     if unknown:
         raise StoreError("merge_batch", "", ValueError(f"no Neo4j mapping for tables {sorted(unknown)}"))
+    if not files and not tables:  # bookkeeping alone: idempotent upserts, one transaction
+        if books:
+            write(lambda tx: _merge_bookkeeping(tx, books))
+        return 0
     token = load_token(files)
     check_pending(read_pending, token)
     started = datetime.now(timezone.utc)
@@ -96,8 +107,14 @@ def merge_load(write: Write, timed, tables: dict[str, Table], files: list[Ingest
     rows = param_rows(_files_table(files), TABLES["ingested_file"])
     with timed("merge ingested_file", load_cypher("merge_ingested_file")):
         write(lambda tx: (tx.run(load_cypher("merge_ingested_file"), rows=rows).consume(),
+                          _merge_bookkeeping(tx, books),
                           tx.run(load_cypher("load_finish"), token=token).consume()))
     return written
+
+
+def _merge_bookkeeping(tx, books: list[tuple[TableSpec, Table]]) -> None:
+    for spec, table in books:
+        tx.run(load_cypher(f"merge_{spec.name}"), rows=param_rows(table, spec)).consume()
 
 
 def _check_kinds(batch: Batch) -> None:

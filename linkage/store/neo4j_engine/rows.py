@@ -125,3 +125,22 @@ def batches(name: str, table: Table, spec: TableSpec, batch_size: int,
     for lo, hi in zip(bounds, bounds[1:]):
         part = ordered.slice(lo, hi - lo)
         yield Batch(name, int(bucket[lo]), n, param_rows(part, spec))
+
+
+def tick_table(spec: TableSpec, rows: list[list[object]]) -> pa.Table:
+    """`tick` rows from TickSeries nodes (account id, epoch-µs array, request-count array).
+
+    The arrays are appended load by load, so one (account, tick) may appear twice when two
+    loads saw the same second: summed here, as the embedded engine's merge sums them."""
+    schema = arrow_schema(spec)
+    if not rows:
+        return schema.empty_table()
+    lengths = np.array([len(r[1] or []) for r in rows], np.int64)
+    accounts = pa.array(np.repeat(np.array([r[0] for r in rows], object), lengths), pa.string())
+    at = np.concatenate([np.asarray(r[1] or [], np.int64) for r in rows])
+    requests = np.concatenate([np.asarray(r[2] or [], np.int64) for r in rows])
+    flat = pa.table({"account_id": accounts, "tick_us": at, "requests": requests})
+    summed = flat.group_by(["account_id", "tick_us"]).aggregate([("requests", "sum")])
+    return pa.table({"account_id": summed["account_id"],
+                     "tick_start": summed["tick_us"].cast(pa.timestamp("us", tz="UTC")),
+                     "requests": summed["requests_sum"]}, schema=schema)

@@ -26,8 +26,8 @@ from linkage.store.models import (
     RingMember)
 from linkage.store.neo4j_engine import results
 from linkage.store.neo4j_engine.ingest import check_pending, merge_load
-from linkage.store.neo4j_engine.rows import column, native, table_from_rows
-from linkage.store.tables import EMBEDDED_ONLY, GRAPH_TABLES, TABLES
+from linkage.store.neo4j_engine.rows import column, native, table_from_rows, tick_table
+from linkage.store.tables import ARRAY_TABLES, GRAPH_TABLES, TABLES
 
 _ARTIFACTS_SCHEMA = pa.schema([
     ("account_id", pa.string()), ("kind", pa.string()), ("artifact", pa.string()), ("count", pa.int64()),
@@ -96,8 +96,10 @@ class Neo4jStore(GraphStore):
 
     def read_table(self, name: str, columns: list[str] | None = None) -> pa.Table:
         spec = TABLES[name]
-        rows = [] if name in EMBEDDED_ONLY else self._read(f"read_{name}")  # not kept here: tables.py
-        table = table_from_rows(spec, spec.names, rows)
+        if name in ARRAY_TABLES:
+            table = tick_table(spec, self._read(f"read_{name}"))
+        else:
+            table = table_from_rows(spec, spec.names, self._read(f"read_{name}"))
         return table.select(columns) if columns else table
 
     def stats(self) -> GraphStats:
@@ -105,7 +107,7 @@ class Neo4jStore(GraphStore):
         types = dict(self._read("stats_edges"))
         nodes = {t.label: int(labels.get(t.label, 0)) for t in GRAPH_TABLES
                  if not t.is_edge and t.name != "ingested_file"}
-        edges = {t.label: int(types.get(t.label, 0)) for t in GRAPH_TABLES if t.is_edge and t.name not in EMBEDDED_ONLY}
+        edges = {t.label: int(types.get(t.label, 0)) for t in GRAPH_TABLES if t.is_edge and t.name not in ARRAY_TABLES}
         nodes["EmailDomain"] = int(labels.get("EmailDomain", 0))
         nodes["Ring"] = int(self._read("stats_active_rings")[0][0])
         nodes["DetectionRun"] = int(labels.get("DetectionRun", 0))
