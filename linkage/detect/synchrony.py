@@ -239,7 +239,7 @@ def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_sha
     bounds = np.searchsorted(local[by_account], cuts)
     out_a, out_b, out_c = [], [], []
     for lo, hi, r0, r1 in zip(cuts[:-1], cuts[1:], bounds[:-1], bounds[1:]):
-        mine = by_account[r0:r1]
+        mine = np.sort(by_account[r0:r1])  # rows in array order: the gathers below walk memory forward
         keys = []
         for step, room in ((1, after), (-1, pos)):
             idx = mine
