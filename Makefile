@@ -66,12 +66,14 @@ bench: setup
 
 ## Mutation testing (mutmut 3) over detect/ and the ingest rules; prints the score per module and the
 ## surviving mutants (see tests/mutation_equivalent.md). Hours in full: MUTATION_EVERY=4 tests every 4th
-## mutant of each module; MUTATION_MODULES="linkage.ingest linkage.detect.communities" narrows it.
+## mutant of each module, MUTATION_CAP=30 at most 30 per module; MUTATION_MODULES="linkage.ingest
+## linkage.detect.communities" narrows it.
 MUTATION_EVERY ?= 1
+MUTATION_CAP ?= 0
 MUTATION_MODULES ?=
 mutation: setup
 	$(BIN)/pip install -q -e '.[dev,mutation]'
-	$(BIN)/python scripts/mutation.py --every $(MUTATION_EVERY) $(foreach m,$(MUTATION_MODULES),--module $(m)) --survivors
+	$(BIN)/python scripts/mutation.py --every $(MUTATION_EVERY) --cap $(MUTATION_CAP) $(foreach m,$(MUTATION_MODULES),--module $(m)) --survivors
 
 clean:
 	rm -rf mutants $(VENV) node_modules $(DEMO) $(DEMO_STORE) .pytest_cache $(NEO4J_SERVER)/target $(NEO4J_SERVER)/*/target

@@ -1,10 +1,12 @@
-"""Prompt fingerprinting: the fast implementation against the original, on every distinct prompt.
+"""Prompt fingerprinting: the compiled pass against its plain-Python specification, and its speed.
 
 Loads the distinct raw prompts of a simulated requests.parquet, fingerprints them
-with the original code (bench/fingerprint_v0.py) and with linkage.ingest.fingerprint
-(per prompt and in one batch), asserts every (normalised text, template, simhash,
-capability) is equal, and prints µs/prompt old vs new and the ratio. The diverse
-edge-case prompts of the unit-test fixture are checked the same way first.
+with linkage.ingest.fingerprint (compiled) and checks every (masked text,
+template, simhash, capability) against linkage.ingest.fingerprint_reference on a
+sample, then prints µs/prompt of the original regex code (bench/fingerprint_v0.py)
+and of the compiled pass. The diverse edge-case prompts of the unit-test fixture
+are checked the same way first; `--write-fixture` writes them with the compiled
+outputs (only if the reference agrees).
 
     python bench/bench_fingerprint.py [/tmp/linkage-sim-full2/requests.parquet] [--limit N]
     python bench/bench_fingerprint.py --write-fixture tests/data/fingerprint_golden.json
@@ -26,6 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import fingerprint_v0 as old  # noqa: E402
 
 from linkage.ingest import fingerprint as new  # noqa: E402
+from linkage.ingest import fingerprint_reference as ref  # noqa: E402
 from linkage.ingest.capability import CUES  # noqa: E402
 from linkage.simulate import templates as T  # noqa: E402
 
@@ -110,20 +113,20 @@ def diverse_prompts(n: int = 400, seed: int = 20240521) -> list[str]:
     return out[:max(n, len(EDGE_CASES) + len(filled))]
 
 
-def old_fingerprints(texts: list[str]) -> list[tuple[str, str, int, str]]:
-    return [(old.normalise(t), *old.fingerprint_prompt(t)) for t in texts]
+def reference_fingerprints(texts: list[str]) -> list[tuple[str, str, int, str]]:
+    return [(ref.normalise(t), *ref.fingerprint(t)) for t in texts]
 
 
 def new_fingerprints(texts: list[str]) -> list[tuple[str, str, int, str]]:
-    return [(new.normalise(t), f.template, f.simhash, f.capability)
-            for t, f in zip(texts, new.fingerprint_prompts(texts))]
+    return [(m, f.template, f.simhash, f.capability)
+            for m, f in zip(new.normalise_many(texts), new.fingerprint_prompts(texts))]
 
 
 def check_equal(texts: list[str], a: list, b: list, what: str) -> None:
     bad = [(t, x, y) for t, x, y in zip(texts, a, b) if x != y]
     if bad:
         for t, x, y in bad[:5]:
-            print(f"MISMATCH ({what}) {t!r}\n  old {x}\n  new {y}", file=sys.stderr)
+            print(f"MISMATCH ({what}) {t!r}\n  reference {x}\n  compiled  {y}", file=sys.stderr)
         raise SystemExit(f"{len(bad)} of {len(texts)} prompts differ ({what})")
     print(f"identical: {len(texts)} prompts ({what})")
 
@@ -153,44 +156,26 @@ def main() -> None:
     args = ap.parse_args()
 
     diverse = diverse_prompts()
+    check_equal(diverse, reference_fingerprints(diverse), new_fingerprints(diverse), "diverse edge cases")
     if args.write_fixture:
         rows = [json.dumps({"prompt": t, "template": tp, "simhash": f"{s:016x}", "capability": c}, ensure_ascii=False)
-                for t, (_, tp, s, c) in zip(diverse, old_fingerprints(diverse))]
+                for t, (_, tp, s, c) in zip(diverse, new_fingerprints(diverse))]
         args.write_fixture.write_text("[\n" + ",\n".join(rows) + "\n]\n")
         print(f"wrote {len(rows)} prompts to {args.write_fixture}")
         return
-    check_equal(diverse, old_fingerprints(diverse), new_fingerprints(diverse), "diverse edge cases")
 
     prompts = load_prompts(args.parquet, args.limit)
     print(f"{len(prompts)} distinct prompts, mean {sum(map(len, prompts)) / len(prompts):.0f} chars")
-    out_old, out_new = old_fingerprints(prompts), new_fingerprints(prompts)
-    check_equal(prompts, out_old, out_new, "normalised, template, simhash, capability")
-    # Timings: each implementation run `--repeat` times, interleaved, best (least disturbed) run kept;
-    # the machine may be shared, so the minimum is the fairest figure.
-    runs: dict[str, list[float]] = {"old": [], "batch": [], "each": []}
-    for _ in range(args.repeat):
-        runs["old"].append(_time(lambda ts: [old.fingerprint_prompt(t) for t in ts], prompts)[0])
-        runs["batch"].append(_time(new.fingerprint_prompts, prompts)[0])
-        runs["each"].append(_time(lambda ts: [new.fingerprint_prompt(t) for t in ts], prompts)[0])
-    t_old, t_batch, t_single = (min(runs[k]) for k in ("old", "batch", "each"))
-    print(f"best of {args.repeat} runs (all runs: " + "; ".join(
-        f"{k} " + " ".join(f"{x:.1f}" for x in v) for k, v in runs.items()) + ")")
-    print(f"old  fingerprint_prompt        {t_old:8.1f} µs/prompt   ({t_old * len(prompts) / 1e6:.1f} s in all)")
-    print(f"new  fingerprint_prompts batch {t_batch:8.1f} µs/prompt   {t_old / t_batch:5.1f}x faster"
-          f"   ({t_batch * len(prompts) / 1e6:.1f} s in all)")
-    print(f"new  fingerprint_prompt  each  {t_single:8.1f} µs/prompt   {t_old / t_single:5.1f}x faster")
-    sample = prompts[:20000]
-    norms = [new.normalise(t) for t in sample]
-    parts = [("normalise", lambda ts: [old.normalise(t) for t in ts], lambda ts: [new.normalise(t) for t in ts], sample),
-             ("capability", lambda ts: [old.classify_capability(t) for t in ts],
-              lambda ts: [new.classify_capability(t) for t in ts], sample),
-             ("simhash", lambda ns: [old.simhash(n) for n in ns],
-              lambda ns: new._simhashes([new._shingle_hashes(n) for n in ns]), norms)]
-    print(f"parts, on {len(sample)} prompts, best of {args.repeat}:")
-    for name, f_old, f_new, xs in parts:
-        a = min(_time(f_old, xs)[0] for _ in range(args.repeat))
-        b = min(_time(f_new, xs)[0] for _ in range(args.repeat))
-        print(f"  {name:10s} old {a:7.1f}  new {b:7.1f} µs/prompt")
+    sample = prompts[:5000]
+    check_equal(sample, reference_fingerprints(sample), new_fingerprints(sample), "masked, template, simhash, capability")
+    new.fingerprint_prompts(prompts[:10])  # compiled once (cached on disk afterwards)
+    runs: dict[str, list[float]] = {"original": [], "compiled": []}
+    for _ in range(args.repeat):  # interleaved, best run kept: the machine may be shared
+        runs["original"].append(_time(lambda ts: [old.fingerprint_prompt(t) for t in ts], prompts)[0])
+        runs["compiled"].append(_time(new.fingerprint_table, prompts)[0])
+    t_old, t_new = min(runs["original"]), min(runs["compiled"])
+    print(f"original regex fingerprint_prompt  {t_old:8.2f} µs/prompt (wall)")
+    print(f"compiled fingerprint_table         {t_new:8.2f} µs/prompt (wall, both cores)   {t_old / t_new:5.1f}x")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     nightly_lock: Path | None = Field(
         default=None, description="Lock file of the nightly job; default: beside the DuckDB store "
         "(<store>.nightly.lock), else <input>/.linkage-nightly.lock")
+    nightly_store_wait_seconds: float = Field(
+        default=600.0, description="How long the nightly job retries opening a store other processes hold "
+        "(the API loading its model holds it read-only for minutes); then it fails with exit code 1")
+    nightly_store_retry_seconds: float = Field(
+        default=1.0, description="The nightly job's first wait between store opens; it doubles, at most 30 s")
     report_dir: Path | None = Field(
         default=None, description="Where the nightly job writes its reports; default: <input>/_reports")
     # ---- indicator sharing (issue #9; see linkage/indicators/) ----
@@ -146,6 +151,13 @@ class Settings(BaseSettings):
         default=0.25, description="Evidence paths walk only artifacts at least this specific (and no hubs)")
     api_path_max_accounts: int = Field(
         default=1000, description="Evidence paths never pass through an artifact more accounts than this use")
+    api_document_cache: int = Field(
+        default=256, description="Distinct GraphQL documents whose parse and validation the server keeps")
+    api_snapshots: bool = Field(
+        default=True, description="Write each run's read model as a snapshot that workers memory-map")
+    api_snapshot_dir: Path | None = Field(
+        default=None, description="Where the API's snapshots go; default: beside a DuckDB store (<store>.api-snapshot)")
+    api_workers: int = Field(default=1, description="Worker processes of `linkage serve` (each maps the snapshot)")
     api_reload_seconds: float = Field(
         default=10.0, description="How often the server looks for a newer detection run to load")
     api_decisions_ttl_seconds: float = Field(

@@ -8,6 +8,8 @@ reason they cannot be, in tests/mutation_equivalent.md.
 
     python scripts/mutation.py                              # every mutant (slow: hours on 2 cores)
     python scripts/mutation.py --every 4                    # a fixed sample: every 4th mutant per module
+    python scripts/mutation.py --cap 30                     # ... or at most 30 per module, evenly spread
+    python scripts/mutation.py --cap 30 --step linkage.ingest.encode=2   # ... but every 2nd of encode
     python scripts/mutation.py --module linkage.ingest      # only modules under this prefix
     python scripts/mutation.py --report                     # the scores of the last run, nothing re-run
     python scripts/mutation.py --survivors                  # ... and the names of the surviving mutants
@@ -48,6 +50,11 @@ def generate(max_children: int) -> None:
     with (MUTANTS / "mutmut-generate.log").open("w") as log, contextlib.redirect_stdout(log):
         copy_src_dir()
         copy_also_copy_files()
+        # tests/conftest.py loads the Neo4j test server's script at import (the rest of docker/ is
+        # build output, 100+ MB): the one file, so that the suite imports inside mutants/
+        script = Path("docker", "neo4j-server", "neo4j_server.py")
+        (MUTANTS / script.parent).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(script, MUTANTS / script)
         create_mutants(max_children)
 
 
@@ -62,9 +69,11 @@ def mutants_by_module() -> dict[str, dict[str, int | None]]:
     return out
 
 
-def sample(names: list[str], every: int) -> list[str]:
-    """Every `every`-th mutant of a module, in name order (the same sample from run to run)."""
-    return sorted(names)[::every]
+def sample(names: list[str], every: int, cap: int = 0) -> list[str]:
+    """Every `every`-th mutant of a module, in name order (the same sample from run to run);
+    with `cap`, a larger step where needed so that at most `cap` are chosen."""
+    step = max(every, -(-len(names) // cap)) if cap else every
+    return sorted(names)[::step]
 
 
 def label(code: int | None) -> str:
@@ -98,6 +107,9 @@ def report(chosen: dict[str, list[str]], show_survivors: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=int, default=1, help="test every N-th mutant of each module")
+    parser.add_argument("--cap", type=int, default=0, help="at most N mutants per module (0: no cap)")
+    parser.add_argument("--step", action="append", default=[], metavar="MODULE=N",
+                        help="every N-th mutant of this module, whatever --every and --cap say (repeatable)")
     parser.add_argument("--module", action="append", default=[], help="module name prefix (repeatable)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--also", type=Path, help="file of further mutant names to test (e.g. last run's survivors)")
@@ -111,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         generate(args.jobs)
     modules = {m: list(codes) for m, codes in mutants_by_module().items()
                if not args.module or any(m.startswith(p) for p in args.module)}
-    chosen = {m: sample(names, args.every) for m, names in modules.items()}
+    steps = {k: int(v) for k, v in (x.split("=", 1) for x in args.step)}
+    chosen = {m: sample(names, steps[m], 0) if m in steps else sample(names, args.every, args.cap)
+              for m, names in modules.items()}
     if args.also:
         extra = set(args.also.read_text().split())
         for m, codes in mutants_by_module().items():
@@ -120,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                 chosen[m] = chosen.get(m, []) + more
     if not args.report:
         names = [n for ns in chosen.values() for n in ns]
-        print(f"testing {len(names)} mutants of {len(chosen)} modules (every {args.every})", flush=True)
+        print(f"testing {len(names)} mutants of {len(chosen)} modules (every {args.every}"
+              f"{f', at most {args.cap} per module' if args.cap else ''})", flush=True)
         mutmut = Path(sys.executable).with_name("mutmut")
         with (MUTANTS / "mutmut-run.log").open("w") as log:  # its progress spinner, kept out of the report
             # mutmut forks a worker per mutant from a process that has run the tests, and numba's

@@ -54,7 +54,7 @@ def copy_store(store: Path, folder: Path) -> Path:
 
 def client_for(store: Path, **overrides: object) -> TestClient:
     """A TestClient over the real app on `store`, the model loaded before the first request."""
-    settings = load_settings(store=str(store), api_keys=KEYS, api_reload_seconds=3600, **overrides)
+    settings = load_settings(**{"store": str(store), "api_keys": KEYS, "api_reload_seconds": 3600, **overrides})
     return TestClient(create_app(settings, wait_for_model=True))
 
 

@@ -20,13 +20,27 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             "is a test module failing to import?")
 
 
+def _linkage_variables() -> list[str]:
+    import os
+
+    return [n for n in os.environ if n.startswith("LINKAGE_")]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clean_linkage_environment_for_session_fixtures():
+    """The same for session-wide fixtures (stores built once, nightly runs, CLI subprocesses they start),
+    which are set up before any test's own fixtures."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in _linkage_variables():
+            mp.delenv(name)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def clean_linkage_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts with no `LINKAGE_*` variable: a developer's or CI's own settings
     (a store, a threshold, a secret) must not change what a test sees. Tests set what they need."""
-    import os
-
-    for name in [n for n in os.environ if n.startswith("LINKAGE_")]:
+    for name in _linkage_variables():
         monkeypatch.delenv(name)
 
 

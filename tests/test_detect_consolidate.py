@@ -14,11 +14,14 @@ from linkage.store.embedded import EmbeddedStore
 pytestmark = pytest.mark.embedded
 
 
-def run(g: GraphBuilder, path, **settings) -> list[set[str]]:
+def run(g: GraphBuilder, path, counts: dict | None = None, **settings) -> list[set[str]]:
+    """Rings (member sets) detect finds; `counts` receives the run's counts."""
     path.mkdir(exist_ok=True)
     store = EmbeddedStore(str(path / "g.duckdb"))
     g.write(store)
     result = detect(store, load_settings(**settings))
+    if counts is not None:
+        counts.update(result.run.counts)
     return sorted((set(r.members) for r in result.rings if r.status == "active"), key=lambda m: min(m))
 
 
@@ -59,7 +62,9 @@ def test_cohorts_of_one_operator_become_one_ring(tmp_path):
     second = cohort(g, "acme2", 30, T0 + timedelta(days=10), tpls("acme"), "acme-card-1", pool(2))
     apart = run(g, tmp_path / "off", consolidate=False)
     assert apart == [set(first), set(second)]  # the fragments the similarity graph leaves
-    assert run(g, tmp_path / "on") == [set(first) | set(second)]
+    counts: dict = {}
+    assert run(g, tmp_path / "on", counts) == [set(first) | set(second)]
+    assert (counts["rings"], counts["rings_consolidated"], counts["flagged_accounts"]) == (1, 1, 60)
 
 
 def test_two_operators_sharing_one_leaked_template_stay_apart(tmp_path):
@@ -150,3 +155,60 @@ def test_shared_families_join_heads_whatever_own_fingerprints_each_head_has():
     family = np.array([KIND_FAMILY[k] for k in KINDS], np.int8)[kind]
     new, reported = consolidate(labels, [0, 1], links, family, 3, 0.5, 2, 0.01)
     assert len(reported) == 1 and (new == new[0]).all()
+
+
+def _family(links):
+    import numpy as np
+
+    from linkage.detect.inputs import KINDS
+    from linkage.detect.specificity import KIND_FAMILY
+
+    return np.array([KIND_FAMILY[k] for k in KINDS], np.int8)[links.artifact_kind]
+
+
+def test_content_is_what_two_members_of_a_ring_use():
+    import numpy as np
+    from detect_arrays import Net
+
+    from linkage.detect.consolidate import consolidate
+
+    net = Net(8)
+    for t in range(3):  # each private template: two members of each ring, nobody else
+        net.use([0 + t % 2, 2], "prompt", f"tpl-{t}").use([4 + t % 2, 6], "prompt", f"tpl-{t}")
+    links = net.links()
+    labels = np.array([0] * 4 + [1] * 4, np.int64)
+    new, reported = consolidate(labels, [0, 1], links, _family(links), 3, 0.5, 2, 0.01)
+    assert len(reported) == 1 and (new == new[0]).all()
+
+
+def test_rings_with_no_exclusive_content_at_all_stay_as_they_are():
+    import numpy as np
+    from detect_arrays import Net
+
+    from linkage.detect.consolidate import consolidate
+
+    links = Net(8).use(range(8), "ip", "shared-exit").use(range(8), "proxy", "one-provider").links()
+    labels = np.array([0] * 4 + [1] * 4, np.int64)  # all they share is network: never content
+    new, reported = consolidate(labels, [0, 1], links, _family(links), 1, 0.0, 2, 0.01)
+    assert new.tolist() == labels.tolist() and reported == [0, 1]
+    empty, none = consolidate(np.zeros(0, np.int64), [], Net(0).links(), np.zeros(0, np.int8), 3, 0.5, 2, 0.01)
+    assert len(empty) == 0 and none == []
+
+
+def test_only_reported_rings_are_joined_and_half_the_smaller_content_is_enough():
+    import numpy as np
+    from detect_arrays import Net
+
+    from linkage.detect.consolidate import consolidate
+
+    net = Net(12)
+    for t in range(3):  # rings 0 and 2: three private templates each, and three they share
+        net.use([0, 1], "prompt", f"zero-{t}").use([8, 9], "prompt", f"two-{t}")
+        net.use([2, 3, 10, 11], "prompt", f"both-{t}")
+    net.use([4, 5, 6, 7], "prompt", "community-1")  # a community that is no ring
+    links = net.links()
+    labels = np.array([0] * 4 + [1] * 4 + [2] * 4, np.int64)
+    new, reported = consolidate(labels, [0, 2], links, _family(links), 3, 0.5, 2, 0.01)  # 3 = half of 6
+    assert reported == [0] and new[0] == new[8] != new[4] and len(set(new[4:8].tolist())) == 1
+    strict, kept = consolidate(labels, [0, 2], links, _family(links), 3, 0.51, 2, 0.01)
+    assert strict.tolist() == labels.tolist() and kept == [0, 2]

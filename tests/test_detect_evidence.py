@@ -95,4 +95,59 @@ def test_evidence_paths_reports_each_hops_specificity(tmp_path):
     assert [(h.from_account, h.kind, h.artifact, h.to_account) for h in path.hops] == [
         ("a", "payment", "card-1", "b"), ("b", "ip", "1.2.3.4", "c")]
     assert path.hops[0].specificity > path.hops[1].specificity > 0  # 2 users vs 3 users
+    assert path.hops[1].specificity == round(np.log(4 / 3) / np.log(4), 4) == 0.2075  # 4 decimals, as stored
+    assert (path.hops[0].accounts_using, path.hops[1].accounts_using) == (2, 3)
     assert evidence_paths(store, "a", "c", max_hops=1) == []
+
+
+# ---- the search's limits, on link sets built by hand -----------------------------------------
+
+def chain(n_accounts: int) -> "Net":
+    from detect_arrays import Net
+
+    net = Net(n_accounts + 40)  # 40 bystanders keep every artifact specific
+    for i in range(n_accounts - 1):
+        net.use([i, i + 1], "payment", f"card-{i}")
+    return net
+
+
+def test_the_default_search_goes_four_artifacts_deep_and_no_further(tmp_path):
+    g = GraphBuilder(0)
+    names = [f"c{i}" for i in range(6)]
+    for acc in names:
+        g.account(acc, T0)
+    for i in range(5):
+        g.use(names[i], "payment", f"card-{i}"); g.use(names[i + 1], "payment", f"card-{i}")
+    store = EmbeddedStore(":memory:")
+    g.write(store)
+    (four,) = evidence_paths(store, "c0", "c4")
+    assert [h.artifact for h in four.hops] == ["card-0", "card-1", "card-2", "card-3"]
+    assert evidence_paths(store, "c0", "c5") == []  # five hops
+    allow = tmp_path / "allow.txt"
+    allow.write_text("payment:card-2\n")
+    assert evidence_paths(store, "c0", "c4", settings=load_settings(allowlist=allow)) == []  # the file counts
+
+
+def test_unknown_or_identical_accounts_have_no_path():
+    net = chain(3)
+    net.use(range(3, 43), "user_agent", "everyone")  # the last account uses only what never links
+    graph = EvidenceGraph(net.links(), load_settings(hub_accounts=10, hub_fraction=0.0, hub_drop_fraction=0.5))
+    assert graph.paths("acc042", "acc000") == [] and graph.paths("acc000", "acc042") == []
+    assert graph.paths("acc000", "nobody") == [] and graph.paths("nobody", "acc002") == []
+    assert graph.paths("acc000", "acc000") == []
+    assert len(graph.paths("acc000", "acc002")) == 1
+
+
+def test_many_paths_come_back_strongest_first_and_at_most_the_limit():
+    from detect_arrays import Net
+
+    net = Net(200)
+    for k in range(30):  # 30 weak shared prompts, each also used by 60 bystanders
+        net.use([0, 1] + list(range(2 + k, 62 + k)), "prompt", f"weak-{k:02d}")
+    net.use([0, 1], "payment", "card")  # one strong shared card
+    graph = EvidenceGraph(net.links(), load_settings(hub_drop_fraction=1.0))
+    found = graph.paths("acc000", "acc001")
+    assert len(found) == 20  # the default limit
+    assert found[0].hops[0].artifact == "card" and found[0].strength > found[1].strength
+    (best,) = graph.paths("acc000", "acc001", limit=1)  # the walk tries the strongest artifact first
+    assert best.hops[0].artifact == "card"

@@ -5,6 +5,8 @@ rule decides the outcome: break the rule and the answer flips."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,15 @@ def test_containment_is_at_least_half() -> None:
     assert lost[0].change == "new" and ending == [("ring_old", "dissolved", {"before": 10})]
 
 
+def test_containment_counts_from_the_community_side_at_exactly_half() -> None:
+    old = accounts("o", 30)
+    tonight = old[:5] + accounts("n", 5)  # half of tonight's 10 were the ring; 5/30 of the ring, Jaccard 5/35
+    assert 5 / 35 < JACCARD and 5 / 30 < CONTAINMENT
+    kept, _ = match_rings([tonight], {"ring_old": set(old)})
+    lost, _ = match_rings([old[:4] + accounts("n", 6)], {"ring_old": set(old)})
+    assert (kept[0].ring_id, kept[0].change) == ("ring_old", "shrunk") and lost[0].change == "new"
+
+
 def test_jaccard_alone_keeps_an_id_at_three_tenths() -> None:
     old = accounts("o", 100)
     # 47 shared of 100 and 100: containment 0.47 on both sides, Jaccard 47/153 = 0.307 -> kept
@@ -64,6 +75,24 @@ def test_the_same_size_is_stable_and_the_largest_claim_wins_a_split() -> None:
     assert assignments[1].ring_id == "ring_old" and assignments[0].detail == {"from": "ring_old", "size": 8}
     same, _ = match_rings([list(reversed(old))], {"ring_old": set(old)})
     assert (same[0].ring_id, same[0].change) == ("ring_old", "stable")
+
+
+def test_equal_claims_on_a_ring_go_to_the_first_community() -> None:
+    old = accounts("o", 20)
+    assignments, _ = match_rings([old[:10], old[10:]], {"ring_old": set(old)})
+    assert [a.change for a in assignments] == ["shrunk", "split"]  # 10 and 10: the first keeps the id
+    assert assignments[0].ring_id == "ring_old"
+
+
+def test_a_piece_split_off_names_the_ring_it_overlaps_and_on_a_tie_the_higher_id() -> None:
+    a, b = accounts("a", 10), accounts("b", 10)
+    previous = {"ring_a": set(a), "ring_b": set(b)}
+    tonight = [a[:8], b[:8], a[8:] + b[8:]]  # the third piece: 2 of each, both claimed elsewhere
+    assignments, _ = match_rings(tonight, previous)
+    assert [x.change for x in assignments] == ["shrunk", "shrunk", "split"]
+    assert assignments[2].detail == {"from": "ring_b", "size": 4}  # a tie on overlap: the higher id
+    more_a, _ = match_rings([a[:7], b[:8], a[7:] + b[8:]], previous)
+    assert more_a[2].detail == {"from": "ring_a", "size": 5}
 
 
 def test_new_ring_ids_come_from_membership_whatever_its_order_and_never_repeat() -> None:
@@ -132,6 +161,22 @@ def test_ring_fragments_merge_when_their_links_reach_the_ratio_and_look_alikes_n
         [0, 0, 0, 1, 1, 1]
 
 
+def test_fragments_merge_when_their_links_reach_exactly_the_ratio():
+    a, b, w = arrays([(0, 1, 1.5), (2, 3, 1.5), (1, 2, 1.0)])  # volume 1.5 * 2 + 1 = 4 each, 1.0 between
+    labels = np.array([0, 0, 1, 1, -1], np.int64)
+    ring = np.array([True, True])
+    assert merge_fragments(labels, a, b, w, ring, min_ratio=0.25).tolist() == [0, 0, 0, 0, -1]
+    assert merge_fragments(labels, a, b, w, ring, min_ratio=0.26).tolist() == [0, 0, 1, 1, -1]
+
+
+def test_a_chain_of_fragments_merges_into_one_ring_and_others_are_renumbered():
+    a, b, w = arrays(clique([0, 1], 1.0) + clique([2, 3], 1.0) + clique([4, 5], 1.0) + clique([6, 7], 1.0)
+                     + [(1, 2, 1.0), (3, 4, 1.0)])  # 0-1-2 chained; 3 alone
+    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3], np.int64)
+    merged = merge_fragments(labels, a, b, w, np.array([True] * 4), min_ratio=0.2)
+    assert merged.tolist() == [0, 0, 0, 0, 0, 0, 1, 1]
+
+
 # ---- specificity -----------------------------------------------------------------------------
 
 def links_of(rows: list[tuple[int, str, str]], n: int) -> Links:
@@ -194,3 +239,48 @@ def test_exclusive_content_is_non_network_used_by_two_members_and_almost_nobody_
     assert got == {"own", "leak"}  # 2 outsiders <= 2 allowed
     strict = exclusive_content(labels, np.array([True]), links, family, outside_accounts=1, outside_share=0.01)
     assert {links.artifact_value[i] for i in np.nonzero(strict)[0]} == {"own"}
+
+
+def test_strong_kinds_carry_the_full_specificity_and_weak_ones_less():
+    kinds = ("ip", "proxy", "payment", "prompt", "user_agent", "email_domain", "prompt_family")
+    rows = [(i, k, f"{k}-x") for k in kinds for i in range(2)]
+    value = spec_of(rows, 100)
+    idf = np.log(100 / 2) / np.log(100)
+    for strong in ("ip", "payment", "prompt", "prompt_family"):
+        assert value[f"{strong}-x"] == pytest.approx(idf)
+    assert 0 < value["proxy-x"] < value["user_agent-x"] < value["email_domain-x"] < idf
+
+
+def test_evidence_families_join_only_kinds_that_are_not_independent():
+    family = KIND_FAMILY
+    assert family["proxy"] == family["ip"]  # a proxy is derived from its exits
+    assert family["prompt_family"] == family["prompt"]  # one template, whatever its fill-ins
+    independent = [family[k] for k in ("ip", "payment", "prompt", "user_agent", "email_domain")]
+    assert len(set(independent)) == 5
+
+
+def test_a_tiny_population_still_has_a_specificity_scale():
+    # two accounts sharing a card: N is at least 2, so log(N / df) / log(N) is defined (and 0)
+    assert spec_of([(0, "payment", "c"), (1, "payment", "c")], 2) == {"c": 0.0}
+    assert spec_of([(0, "payment", "c"), (1, "payment", "c")], 1) == {"c": 0.0}
+
+
+def test_the_hub_cutoff_is_the_larger_of_the_count_and_the_share():
+    rows = [(i, "ip", "big") for i in range(150)]
+    by_count = spec_of(rows, 1000, hub_accounts=100, hub_fraction=0.05, hub_drop_fraction=0.5)  # cutoff 100
+    by_share = spec_of(rows, 1000, hub_accounts=10, hub_fraction=0.2, hub_drop_fraction=0.5)  # cutoff 200
+    idf = np.log(1000 / 150) / np.log(1000)
+    assert by_count["big"] == pytest.approx(idf * np.sqrt(100 / 150)) and by_share["big"] == pytest.approx(idf)
+    dropped = spec_of(rows, 1000, hub_accounts=200, hub_fraction=0.0, hub_drop_fraction=0.1)  # 150 <= 200
+    assert dropped["big"] == pytest.approx(idf)  # the drop line is never below the hub cutoff
+
+
+def test_an_artifact_left_without_links_has_a_specificity_of_zero():
+    links = links_of([(0, "ip", "kept"), (1, "ip", "kept"), (0, "payment", "allowlisted")], 10)
+    last = links.n_artifacts - 1
+    assert links.artifact_value[last] == "allowlisted"
+    keep = links.artifact != last  # as after an allowlist or an ablation: the code stays, its links go
+    bare = replace(links, account=links.account[keep], artifact=links.artifact[keep], count=links.count[keep],
+                   first_seen=links.first_seen[keep])
+    s = specificity(bare, load_settings())
+    assert len(s.value) == links.n_artifacts and s.value[last] == 0.0 and s.df[last] == 0 and s.value[0] > 0

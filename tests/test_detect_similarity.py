@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.similarity import artifact_pairs, top_k
-from linkage.detect.specificity import specificity
+from linkage.detect.specificity import TIMING, specificity
 from linkage.settings import load_settings
 
 
@@ -63,3 +64,89 @@ def test_top_k_keeps_the_strongest_links_of_either_end():
     keep = top_k(a, b, w, 1)
     # node 0 keeps (0,1); node 1 keeps (0,1); node 2 keeps (1,2); node 3 keeps (2,3)
     assert keep.tolist() == [True, False, False, True, True]
+
+
+# ---- the linking gates, each deciding one pair -----------------------------------------------
+
+def gated(pairs_shared: dict[tuple[int, int], dict[str, float]], n: int, sync=None, lock=None,
+          **settings) -> tuple[set[tuple[int, int]], dict[tuple[int, int], list[float]]]:
+    """similarity() on pairs that each share one artifact per kind, of the given specificity."""
+    from detect_arrays import NO_LOCK, Net
+
+    from linkage.detect.similarity import similarity
+    from linkage.detect.specificity import KIND_FAMILY, Specificity
+
+    net = Net(n)
+    value = {}
+    for (x, y), kinds in pairs_shared.items():
+        for kind, v in kinds.items():
+            net.use([x, y], kind, f"{kind}-{x}-{y}")
+            value[f"{kind}-{x}-{y}"] = v
+    links = net.links()
+    spec = Specificity(df=np.bincount(links.artifact, minlength=links.n_artifacts),
+                       value=np.array([value[v] for v in links.artifact_value], float),
+                       family=np.array([KIND_FAMILY[KINDS[k]] for k in links.artifact_kind], np.int8),
+                       hub_cutoff=1000.0)
+    pw, mask = similarity(links, spec, lock or NO_LOCK, load_settings(**settings), sync)
+    rows = {(int(a), int(b)): [round(float(x), 4) for x in w] for a, b, w in zip(pw.a, pw.b, pw.w)}
+    return {(int(a), int(b)) for a, b in zip(pw.a[mask], pw.b[mask])}, rows
+
+
+GATES = {
+    (0, 1): {"ip": 1.0},                                  # one family: never
+    (2, 3): {"ip": 1.0, "user_agent": 0.125},             # a trace of a second family: corroboration 0.125
+    (4, 5): {"ip": 0.5, "payment": 0.25},                 # 0.75 in all, 0.25 beyond the strongest: linked
+    (6, 7): {"payment": 0.375, "email_domain": 0.25},     # corroborated, but 0.625 < 0.75 in all
+    (8, 9): {"ip": 0.25, "payment": 0.25, "prompt": 0.25},  # three families, 0.75
+}
+
+
+def test_a_pair_links_only_with_two_families_enough_weight_and_corroboration():
+    linked, _ = gated(GATES, 10, min_kinds=2, min_edge_weight=0.75, min_corroboration=0.25)
+    assert linked == {(4, 5), (8, 9)}
+
+
+def test_each_gate_alone_keeps_pairs_apart():
+    assert gated(GATES, 10, min_kinds=3, min_edge_weight=0.75, min_corroboration=0.25)[0] == {(8, 9)}
+    assert gated(GATES, 10, min_kinds=2, min_edge_weight=0.6, min_corroboration=0.25)[0] == \
+        {(4, 5), (6, 7), (8, 9)}
+    assert gated(GATES, 10, min_kinds=2, min_edge_weight=0.75, min_corroboration=0.1)[0] == \
+        {(2, 3), (4, 5), (8, 9)}
+    assert gated(GATES, 10, min_kinds=1, min_edge_weight=0.75, min_corroboration=0.0)[0] == \
+        {(0, 1), (2, 3), (4, 5), (8, 9)}
+
+
+def test_weights_add_up_per_family_and_cap_at_one():
+    from linkage.detect.similarity import pair_weights
+    from linkage.detect.specificity import FAMILIES
+
+    net_fam, pay = FAMILIES.index("network"), FAMILIES.index("payment")
+    pw = pair_weights(4, np.array([0, 1, 0, 2, 3]), np.array([1, 0, 1, 3, 3]),
+                      np.array([net_fam, net_fam, pay, pay, pay], np.int8),
+                      np.array([0.5, 0.75, 0.25, 0.5, 0.9], np.float32))
+    assert (pw.a.tolist(), pw.b.tolist()) == ([0, 2], [1, 3])  # (1, 0) is (0, 1); (3, 3) is no pair
+    assert pw.w[0, net_fam] == 1.0 and pw.w[0, pay] == 0.25 and pw.w[1, pay] == 0.5
+    assert pw.kinds.tolist() == [2, 1] and pw.combined.tolist() == [1.25, 0.5]
+
+
+def test_lockstep_adds_timing_from_the_minimum_windows_saturating_at_three_times_it():
+    from linkage.detect.similarity import lockstep_weight
+    from linkage.detect.specificity import TIMING as timing
+
+    assert lockstep_weight(np.array([2, 3, 6, 9, 30]), 3).tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1, 1])
+    lock = (np.array([0, 2]), np.array([1, 3]), np.array([9, 2]), np.array([timing] * 2))
+    linked, rows = gated({(0, 1): {"ip": 0.5}, (2, 3): {"ip": 0.5}}, 4, lock=lock)
+    assert rows[(0, 1)][timing] == 1.0 and rows[(2, 3)][timing] == 0.0
+    assert linked == {(0, 1)}
+
+
+def test_strong_synchrony_links_a_pair_alone_and_weaker_synchrony_needs_a_second_family():
+    from detect_arrays import sync_pairs
+
+    both = sync_pairs([(0, 1), (2, 3)])
+    both.weight[1] = 0.9
+    linked, rows = gated({(4, 5): {"ip": 0.5, "payment": 0.5}}, 6, sync=both)
+    assert linked == {(0, 1), (4, 5)}
+    assert rows[(2, 3)][TIMING] == pytest.approx(0.9)  # the weak pair has its timing weight, but links nobody
+    linked_low, _ = gated({}, 6, sync=both, sync_link_alone=0.9)
+    assert linked_low == {(0, 1), (2, 3)}

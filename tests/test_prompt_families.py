@@ -137,3 +137,14 @@ def test_signatures_ignore_case_digits_and_spacing_but_not_words() -> None:
 def test_adjusted_rand_index_matches_known_values() -> None:
     assert adjusted_rand_index(np.array([0, 0, 1, 1]), np.array([5, 5, 7, 7])) == pytest.approx(1.0)
     assert adjusted_rand_index(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])) == pytest.approx(-0.5)
+
+
+def test_family_ids_as_text_in_bulk_equal_one_at_a_time() -> None:
+    import numpy as np
+
+    from linkage.ingest.families import family_hex, family_hex_array
+
+    values = np.array([0, 1, 2 ** 64 - 1, 0xABCDEF0123456789, 0, 42], np.uint64)
+    out = family_hex_array(values)
+    out.validate(full=True)
+    assert out.to_pylist() == [family_hex(v) if v else None for v in values.tolist()]

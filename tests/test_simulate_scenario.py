@@ -48,10 +48,13 @@ def _con(out: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
 
 
 def test_full_scale_config_is_the_public_case() -> None:
+    # what the public case says (DESIGN.md, README): ~24,000 ring accounts of three operators of very
+    # different sizes, ~16 million exchanges, 500,000 ordinary accounts; not how the config splits them
     cfg = build_config(1.0, 1)
-    assert [c.accounts for c in cfg.campaigns] == [400, 5_600, 18_000]
-    assert cfg.ring_accounts == 24_000
-    assert [c.exchanges for c in cfg.campaigns] == [150_000, 3_400_000, 13_000_000]
+    sizes = sorted(c.accounts for c in cfg.campaigns)
+    assert len(sizes) == 3 and cfg.ring_accounts == sum(sizes) == 24_000 and sizes[2] >= 10 * sizes[0]
+    exchanges = sorted(c.exchanges for c in cfg.campaigns)  # "roughly 150 thousand, 3.4 and 13 million"
+    assert exchanges == pytest.approx([150_000, 3_400_000, 13_000_000], rel=0.1)
     assert cfg.legit_accounts >= 500_000
     assert cfg.legit_rows + cfg.campaign_rows >= 36_000_000
     assert cfg.raw_prompt_fraction == 1.0  # raw text on every request, at every scale
@@ -176,10 +179,12 @@ def _ring_share(out: Path, where: str) -> float:
 def test_variants_change_what_they_say(tmp_path: Path) -> None:
     for v in ("baseline", "camouflage", "shared-proxies"):
         simulate(tmp_path / v, scale=TINY, seed=8, variant=v)
-    # everyday content: a prompt whose family (its template, if it has none) more than 100 accounts send
+    # everyday content: a prompt whose family (its template, if it has none) two or more legitimate
+    # accounts send too (legit users mostly add their own context, so few send a template bare)
     generic = """prompt IN (SELECT prompt FROM requests JOIN families USING (prompt)
-                  WHERE family IN (SELECT family FROM requests JOIN families USING (prompt)
-                                   GROUP BY family HAVING count(DISTINCT account_id) > 100))"""
+                  WHERE family IN (SELECT family FROM requests JOIN families USING (prompt) JOIN truth USING (account_id)
+                                   WHERE coalesce(ring_id, '') = ''
+                                   GROUP BY family HAVING count(DISTINCT account_id) >= 2))"""
     assert _ring_share(tmp_path / "baseline", generic) < 0.05
     assert 0.3 <= _ring_share(tmp_path / "camouflage", generic) <= 0.5
 
@@ -213,42 +218,56 @@ def test_formats_round_trip_to_the_same_data(tmp_path: Path) -> None:
     assert str(pq.read_schema(tmp_path / "parquet" / "requests.parquet").field("ts").type) == "timestamp[us, tz=UTC]"
 
 
-def test_campaigns_carry_the_signals_operators_cannot_avoid(baseline: Path) -> None:
-    con = _con(baseline)
-    con.register("truth", con.sql(f"SELECT * FROM read_csv('{baseline / 'truth.csv'}', all_varchar=true)").to_arrow_table())
+def _one(con: duckdb.DuckDBPyConnection, sql: str):
+    return con.sql(sql).fetchall()[0]
+
+
+def _with_truth(out: Path) -> duckdb.DuckDBPyConnection:
+    con = _con(out)
+    con.register("truth", con.sql(f"SELECT account_id, coalesce(ring_id, '') AS ring_id FROM "
+                                  f"read_csv('{out / 'truth.csv'}', all_varchar=true)").to_arrow_table())
+    return con
+
+
+def test_accounts_are_distinct_and_nobody_acts_before_being_created(baseline: Path) -> None:
+    con = _with_truth(baseline)
+    n, ids, emails = _one(con, "SELECT count(*), count(DISTINCT account_id), count(DISTINCT email) FROM accounts")
+    assert ids == n and emails >= 0.98 * n  # a few people share an address (families), nearly all do not
+    assert _one(con, "SELECT count(*) FROM accounts ANTI JOIN (SELECT DISTINCT account_id FROM requests) "
+                     "USING (account_id)") == (0,)  # every account sends something
+    for table in ("requests", "payments"):
+        assert _one(con, f"SELECT count(*) FROM {table} t JOIN accounts a USING (account_id) "
+                         "WHERE t.ts < a.created_at") == (0,)
     scenario = json.loads((baseline / "scenario.json").read_text())
-    release = scenario["model_release"]
+    assert _one(con, f"""SELECT count(*) FROM requests WHERE model = '{scenario['new_model']}'
+                         AND ts < '{scenario['model_release']}'::TIMESTAMPTZ""") == (0,)  # not before it exists
+    assert _one(con, "SELECT min(tokens_in) > 0 AND min(tokens_out) > 0 FROM requests") == (True,)
+
+
+def test_volumes_are_heavy_tailed_and_add_up_to_the_declared_rows(baseline: Path) -> None:
+    con = _with_truth(baseline)
+    scenario = json.loads((baseline / "scenario.json").read_text())
+    assert {t: _one(con, f"SELECT count(*) FROM {t}")[0] for t in scenario["rows"]} == scenario["rows"]
+    median, p99, top = _one(con, """SELECT median(c), quantile_cont(c, 0.99), max(c) FROM
+        (SELECT account_id, count(*) c FROM requests JOIN truth USING (account_id) WHERE ring_id = '' GROUP BY 1)""")
+    assert median <= 20 and p99 >= 10 * median and top >= 100 * median  # most people ask little, a few a lot
+    hours = [c for _, c in con.sql("""SELECT hour(ts), count(*) FROM requests JOIN truth USING (account_id)
+                                      WHERE ring_id = '' GROUP BY 1 ORDER BY 1""").fetchall()]
+    assert len(hours) == 24 and max(hours) >= 1.2 * min(hours)  # a day has busy and quiet hours
+
+
+def test_creation_spreads_ordinary_accounts_over_years_and_campaigns_over_their_waves(baseline: Path) -> None:
+    con = _with_truth(baseline)
+    scenario = json.loads((baseline / "scenario.json").read_text())
+    days, new_share = _one(con, f"""
+        SELECT (epoch(max(created_at)) - epoch(min(created_at))) / 86400,
+               avg(CASE WHEN created_at >= '{scenario['span_start']}'::TIMESTAMPTZ THEN 1.0 ELSE 0 END)
+        FROM accounts JOIN truth USING (account_id) WHERE ring_id = ''""")
+    assert days >= 2 * 365 and 0.01 <= new_share <= 0.2  # years of sign-ups, a few during the month itself
     for c in scenario["campaigns"]:
-        r = c["ring_id"]
-        # bursty creation: accounts fall in a few half-day windows, one or two per wave
-        windows = con.sql(f"""SELECT count(DISTINCT epoch(created_at)::BIGINT // 43200) FROM accounts
-                              JOIN truth USING (account_id) WHERE ring_id = '{r}'""").fetchall()[0][0]
-        assert windows <= 3 * c["waves"]
-        # the shift: nothing on the new model before the release, nearly all of it a day later
-        before, after = con.sql(f"""
-            SELECT avg(CASE WHEN model = '{scenario['new_model']}' THEN 1.0 ELSE 0 END)
-                     FILTER (WHERE ts < '{release}'::TIMESTAMPTZ),
-                   avg(CASE WHEN model = '{scenario['new_model']}' THEN 1.0 ELSE 0 END)
-                     FILTER (WHERE ts >= '{release}'::TIMESTAMPTZ + INTERVAL 24 HOUR)
-            FROM requests JOIN truth USING (account_id) WHERE ring_id = '{r}'""").fetchall()[0]
-        assert (before or 0.0) == 0.0 and after >= 0.9
-        # proxy rotation: every account uses many IPs
-        min_ips = con.sql(f"""SELECT min(n) FROM (SELECT count(DISTINCT ip) n FROM requests JOIN truth
-                              USING (account_id) WHERE ring_id = '{r}' GROUP BY account_id)""").fetchall()[0][0]
-        assert min_ips >= 5
-        # lockstep: most rows fall in 10-minute windows where several accounts of the ring fire
-        locked = con.sql(f"""
-            WITH w AS (SELECT epoch(ts)::BIGINT // 600 AS win, account_id FROM requests JOIN truth USING (account_id)
-                       WHERE ring_id = '{r}'),
-                 busy AS (SELECT win FROM w GROUP BY win HAVING count(DISTINCT account_id) >= 5)
-            SELECT avg(CASE WHEN win IN (SELECT win FROM busy) THEN 1.0 ELSE 0 END) FROM w""").fetchall()[0][0]
-        assert locked >= 0.8
-    # legit users adopt the new model slowly
-    legit_first_day = con.sql(f"""
-        SELECT avg(CASE WHEN model = '{scenario['new_model']}' THEN 1.0 ELSE 0 END) FROM requests
-        JOIN truth USING (account_id) WHERE (ring_id IS NULL OR ring_id = '')
-        AND ts BETWEEN '{release}'::TIMESTAMPTZ AND '{release}'::TIMESTAMPTZ + INTERVAL 24 HOUR""").fetchall()[0][0]
-    assert legit_first_day < 0.15
+        windows = _one(con, f"""SELECT count(DISTINCT epoch(created_at)::BIGINT // 43200) FROM accounts
+                                JOIN truth USING (account_id) WHERE ring_id = '{c['ring_id']}'""")[0]
+        assert 1 <= windows <= 3 * c["waves"]  # each wave: accounts made within a day or so
 
 
 def test_a_rerun_in_another_format_replaces_the_old_tables(tmp_path: Path) -> None:
@@ -256,3 +275,30 @@ def test_a_rerun_in_another_format_replaces_the_old_tables(tmp_path: Path) -> No
     simulate(tmp_path, scale=TINY, seed=1, fmt="parquet")
     tables = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".parquet") and p.name not in ("truth.csv", "groups.csv"))
     assert tables == ["accounts.parquet", "payments.parquet", "proxies.parquet", "requests.parquet"]
+
+
+@pytest.fixture(scope="module")
+def raw_everywhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("raw")
+    simulate(out, scale=TINY, seed=12)  # the default: raw text on every request
+    return out
+
+
+def test_prompts_are_nearly_all_distinct_as_in_real_logs_with_a_few_common_repeats(raw_everywhere: Path) -> None:
+    con = _con(raw_everywhere)
+    con.execute(f"CREATE TABLE truth AS SELECT * FROM read_csv('{raw_everywhere / 'truth.csv'}', all_varchar=true)")
+    legit = "account_id IN (SELECT account_id FROM truth WHERE coalesce(ring_id, '') = '')"
+    n, distinct = con.sql("SELECT count(*), count(DISTINCT prompt) FROM requests").fetchall()[0]
+    assert con.sql("SELECT count(*) FROM requests WHERE prompt IS NULL").fetchall()[0][0] == 0
+    assert distinct >= 0.90 * n
+    n_legit, d_legit = con.sql(f"SELECT count(*), count(DISTINCT prompt) FROM requests WHERE {legit}").fetchall()[0]
+    assert d_legit >= 0.90 * n_legit
+    # ...but not all: a common greeting is sent by many people, and repeats are a small share
+    top_senders, repeated = con.sql(f"""
+        WITH p AS (SELECT prompt, count(*) AS k, count(DISTINCT account_id) AS a FROM requests WHERE {legit}
+                   GROUP BY prompt)
+        SELECT max(a), sum(k) FILTER (WHERE k > 1) / sum(k) FROM p""").fetchall()[0]
+    assert top_senders >= 20 and 0.005 <= repeated <= 0.10
+    (p10, p50, p99), longest = con.sql(f"""SELECT quantile_cont(length(prompt), [0.1, 0.5, 0.99]),
+        max(length(prompt)) FROM requests WHERE {legit}""").fetchall()[0]
+    assert p10 < 60 and 60 <= p50 <= 400 and p99 > 1500 and longest > 3000  # a few words to pasted documents

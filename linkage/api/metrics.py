@@ -1,8 +1,16 @@
-"""Prometheus metrics of one app: requests, latency and backend calls by operation."""
+"""Prometheus metrics of one app: requests, latency and backend calls by operation.
+
+With several workers (`linkage serve --workers N`) the CLI sets `PROMETHEUS_MULTIPROC_DIR`
+before the workers start: each worker's values then live in files there, and whichever
+worker answers /metrics adds up all of them, so a scrape sees the whole server.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CALL_BUCKETS = (0, 1, 2, 3, 5, 10, 20, 50, 100)
@@ -20,9 +28,10 @@ class ApiMetrics:
             "linkage_api_backend_calls", "DataLoader batches and store reads per GraphQL request",
             ["operation"], buckets=CALL_BUCKETS, registry=self.registry)
         self.model_loaded = Gauge("linkage_api_model_loaded_timestamp_seconds",
-                                  "When the served read model was loaded", registry=self.registry)
+                                  "When the served read model was loaded", registry=self.registry,
+                                  multiprocess_mode="liveall")
         self.model_rings = Gauge("linkage_api_model_rings", "Active rings in the served model",
-                                 registry=self.registry)
+                                 registry=self.registry, multiprocess_mode="liveall")
         self._seen: set[str] = set()
 
     def label(self, operation: str) -> str:
@@ -37,3 +46,12 @@ class ApiMetrics:
         self.latency.labels(op).observe(seconds)
         if backend_calls is not None:
             self.backend_calls.labels(op).observe(backend_calls)
+
+    def exposition(self) -> bytes:
+        """The text a scrape gets: this process's metrics, or every worker's when there are several."""
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not folder:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=folder)
+        return generate_latest(registry)

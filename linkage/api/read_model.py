@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.api.graph_index import GraphIndex, load_graph_index, to_datetime
 from linkage.api.paths import PathFinder, gather
@@ -65,10 +67,15 @@ class ReadModel:
         return self.run.run_id if self.run else None
 
 
-def load_read_model(store: GraphStore, settings: Settings) -> ReadModel:
+def banned_artifacts(store: GraphStore, settings: Settings) -> set[tuple[str, str]]:
+    """Allowlisted artifacts (the file's and the analysts'): detection never links through them."""
+    return read_allowlist(settings.allowlist) | {(e.kind, e.key) for e in store.allowlisted_artifacts()}
+
+
+def load_read_model(store: GraphStore, settings: Settings, banned: set[tuple[str, str]] | None = None) -> ReadModel:
     """Build the model from `store` (the caller holds it open read-only for the duration)."""
     runs = store.detection_runs()
-    banned = read_allowlist(settings.allowlist) | {(e.kind, e.key) for e in store.allowlisted_artifacts()}
+    banned = banned_artifacts(store, settings) if banned is None else banned
     graph = load_graph_index(store, settings, banned)
     finished = {r.run_id: r.finished_at for r in runs}
     history: dict[str, list[HistoryEntry]] = {}
@@ -80,13 +87,12 @@ def load_read_model(store: GraphStore, settings: Settings) -> ReadModel:
         members.setdefault(m.ring_id, []).append((m.account_id, m.score, m.since))
     rings: dict[str, RingEntry] = {}
     memberships: dict[int, list[tuple[str, float, datetime]]] = {}
+    all_ids = graph.account_ids.to_arrow()
     for ring in store.rings(include_dissolved=True, with_members=False):
         rows = sorted(members.get(ring.ring_id, []))
-        ids = np.array([r[0] for r in rows], dtype=object)
-        codes = np.searchsorted(graph.account_ids, ids) if len(ids) else np.zeros(0, np.int64)
-        known = (codes < graph.n_accounts) & (graph.account_ids[np.minimum(codes, graph.n_accounts - 1)] == ids) \
-            if len(ids) else np.zeros(0, bool)
-        codes = codes[known].astype(np.int64)
+        found = pc.index_in(pa.array([r[0] for r in rows], pa.large_string()), value_set=all_ids)
+        known = found.is_valid().to_numpy(zero_copy_only=False) if len(rows) else np.zeros(0, bool)
+        codes = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)[known]
         rows = [r for r, k in zip(rows, known) if k]
         firsts = gather(graph.acc_ptr, graph.link_first, codes)
         lasts = gather(graph.acc_ptr, graph.link_last, codes)

@@ -122,10 +122,10 @@ class Query:
         g = model.graph
         out = []
         for p in found:
-            hops = [EvidenceHop(source=AccountRow(h.source, str(g.account_ids[h.source])),
-                                target=AccountRow(h.target, str(g.account_ids[h.target])),
+            hops = [EvidenceHop(source=AccountRow(h.source, g.account_ids[h.source]),
+                                target=AccountRow(h.target, g.account_ids[h.target]),
                                 artifact=ArtifactType(code=h.artifact, kind=ArtifactKind(g.artifact_kind(h.artifact)),
-                                                      key=str(g.artifact_value[h.artifact])))
+                                                      key=g.artifact_value[h.artifact]))
                     for h in p.hops]
             out.append(EvidencePath(strength=round(p.strength, 4), hops=hops))
         return sorted(out, key=lambda p: len(p.hops))

@@ -11,8 +11,12 @@ from collections.abc import Iterator
 
 import strawberry
 from graphql import FieldNode, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension,
+                                   ValidationCache)
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
+from linkage.api import fast_resolvers
 from linkage.api.errors import INTERNAL, ClientError, code_for_request_error
 from linkage.api.resolvers import Mutation, Query
 from linkage.settings import Settings
@@ -77,22 +81,45 @@ class ErrorShaping(SchemaExtension):
                             error.positions, error.path, extensions={"code": INTERNAL, "requestId": request_id})
 
 
+class CachedParse(ParserCache):
+    """Strawberry's parse cache, but a document that does not parse is left to Strawberry's
+    own parse (which raises the same error where it becomes a coded GraphQL error)."""
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        try:
+            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
+        except GraphQLError:
+            ec.graphql_document = None
+        yield
+
+
 class LinkageSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:  # type: ignore[override]
         """Logged by ErrorShaping instead, with the request id and without the query's text."""
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with its limits. Parsing and validating a document cost more than executing
+    a typical query, and clients send the same few documents again and again (with other
+    variables): both are cached by the document's text, in bounded LRU caches. The limit
+    rules are built once, so that a document's validation (which includes the depth and
+    alias limits) is the same cache entry for every request; the token limit is a parse
+    option, part of the parse cache's key. Answers are never cached: every request executes."""
     s = settings or Settings()
-    return LinkageSchema(
+    limits = (depth_rule(s.api_max_depth, None, None), alias_rule(s.api_max_aliases))
+    schema = LinkageSchema(
         query=Query, mutation=Mutation,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=s.api_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=s.api_max_aliases),
+            lambda: AddValidationRules(list(limits)),
             lambda: MaxTokensLimiter(max_token_count=s.api_max_tokens),
+            lambda: CachedParse(maxsize=s.api_document_cache),
+            lambda: ValidationCache(maxsize=s.api_document_cache),
             ErrorShaping,
         ],
     )
+    fast_resolvers.install(schema)
+    return schema
 
 
 def sdl() -> str:

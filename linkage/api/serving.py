@@ -10,6 +10,11 @@ fails; the server keeps answering from the model it has and tries again later.
 A run is visible only once its transaction committed, so a model never holds a
 half-written run.
 
+With several worker processes (`linkage serve --workers N`) each worker has its own
+holder; the first that needs a run's model builds it and writes a snapshot, and every
+worker maps that (snapshot.py): one load per run, one shared copy in memory. Each
+worker swaps its model in one assignment, so every request sees one run throughout.
+
 Decisions are read through a store opened lazily (the embedded engine keeps them in
 a small file of their own, see `store/embedded_decisions.py`) and cached for a
 couple of seconds, refreshed in the background; this process's own mutations
@@ -28,7 +33,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from linkage.api.read_model import ReadModel, load_read_model
+from linkage.api import snapshot
+from linkage.api.read_model import ReadModel, banned_artifacts, load_read_model
 from linkage.settings import Settings
 from linkage.store.base import GraphStore, StoreBusy
 from linkage.store.models import AllowlistEntry, RingDecision
@@ -142,6 +148,8 @@ class ModelHolder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._blocked: tuple[int, int, np.ndarray] | None = None
+        self.snapshots = snapshot.default_folder(settings) if settings.api_snapshots else None
+        self.last_source: str | None = None  # how the current model came: built, or mapped from a snapshot
 
     def refresh(self) -> bool:
         """Load a newer run if there is one and the store can be opened now; True if loaded."""
@@ -157,18 +165,39 @@ class ModelHolder:
                     self._signature = signature
                     return False
                 started = time.perf_counter()
-                model = load_read_model(store, self.settings)
+                model, source = self._load(store, latest)
         except Exception as exc:  # a writer holds the store, or it is not there yet: keep serving
             self.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             level = logging.INFO if is_lock_error(exc) else logging.WARNING
             log.log(level, "store not loaded, serving run %s", self.model.run_id if self.model else None,
                     extra={"event": "reload_skipped", "reason": self.last_error})
             return False
-        self.model, self._signature, self.last_error = model, signature, None
+        self.model, self._signature, self.last_error, self.last_source = model, signature, None, source
         log.info("loaded run %s", model.run_id, extra={
-            "event": "model_loaded", "run_id": model.run_id, "rings": len(model.active),
+            "event": "model_loaded", "run_id": model.run_id, "rings": len(model.active), "source": source,
             "accounts": model.graph.n_accounts, "seconds": round(time.perf_counter() - started, 3)})
         return True
+
+    def _load(self, store: GraphStore, run_id: str | None) -> tuple[ReadModel, str]:
+        """The model of `run_id`: mapped from its snapshot, else built (and written as one)."""
+        banned = banned_artifacts(store, self.settings)
+        if self.snapshots is None:
+            return load_read_model(store, self.settings, banned), "built"
+        key = snapshot.snapshot_key(run_id, banned, self.settings)
+        with snapshot.folder_lock(self.snapshots):  # the other workers wait here, then map what this wrote
+            path = snapshot.find(self.snapshots, key)
+            if path is not None:
+                return snapshot.read(path, self.settings), "snapshot"
+            built = load_read_model(store, self.settings, banned)
+            try:
+                path = snapshot.write(built, self.snapshots, key)
+                snapshot.prune(self.snapshots, key)
+            except OSError as exc:  # a read-only folder, a full disk: serve what was built, unshared
+                log.warning("snapshot not written: %s", exc, extra={"event": "snapshot_failed",
+                                                                    "folder": str(self.snapshots)})
+                return built, "built"
+        del built  # answer from the mapped copy, the one the other workers share
+        return snapshot.read(path, self.settings), "built"
 
     def blocked(self, model: ReadModel, decisions: Decisions) -> np.ndarray:
         """Artifacts allowlisted right now (maybe after the model was loaded): never walked."""
@@ -184,12 +213,16 @@ class ModelHolder:
         return mask
 
     def start(self) -> None:
-        """Load once now (if possible), then keep looking in a daemon thread."""
-        self.refresh()
+        """Load in a daemon thread (/healthz answers 503 "loading" meanwhile), then keep looking."""
         self._thread = threading.Thread(target=self._loop, name="linkage-model-reload", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
+        if self.model is None:
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("load failed", extra={"event": "reload_failed"})
         while not self._stop.wait(self.settings.api_reload_seconds):
             try:
                 self.refresh()

@@ -123,7 +123,7 @@ class AccountType:
             mine = (arts >= g.kind_start[k]) & (arts < g.kind_start[k + 1])
             arts, rows = arts[mine], rows[mine]
         order = np.lexsort((arts, -g.spec[arts]))[:n]
-        return [AccountArtifact(kind=ArtifactKind(g.artifact_kind(int(a))), key=str(g.artifact_value[a]),
+        return [AccountArtifact(kind=ArtifactKind(g.artifact_kind(int(a))), key=g.artifact_value[int(a)],
                                 count=int(g.link_count[r]), first_seen=to_datetime(int(g.link_first[r])),
                                 last_seen=to_datetime(int(g.link_last[r])), specificity=round(float(g.spec[a]), 4))
                 for a, r in zip(arts[order], rows[order])]
@@ -142,7 +142,7 @@ class AccountType:
         codes, strength, kinds = ctx.model.finder.linked(self.row.code, blocked)
         ids = ctx.model.graph.account_ids
         kind_list = list(ArtifactKind)
-        return [LinkedAccount(row=AccountRow(int(c), str(ids[c])), strength=round(float(s), 4),
+        return [LinkedAccount(row=AccountRow(int(c), ids[int(c)]), strength=round(float(s), 4),
                               kinds=[k for i, k in enumerate(kind_list) if int(m) >> i & 1])
                 for c, s, m in zip(codes[:n], strength[:n], kinds[:n])]
 
@@ -233,19 +233,20 @@ class RingType:
     @strawberry.field(description="Its members, a page at a time.")
     def members(self, info: Ctx, first: First = 50, after: After = None) -> RingMemberConnection:
         n = check_first(first, 50, info.context.settings.api_max_page)
-        ids = info.context.model.graph.account_ids[self.entry.members]
+        g, e = info.context.model.graph, self.entry
         start = 0
         if after is not None:
             (last,) = decode_cursor(after, "members", (str,))
-            start = int(np.searchsorted(ids, last, side="right"))
-        stop = min(start + n, len(ids))
-        e = self.entry
-        edges = [RingMemberEdge(cursor=encode_cursor("members", [str(ids[i])]),
-                                node=RingMember(row=AccountRow(int(e.members[i]), str(ids[i])),
-                                                score=float(e.member_score[i]), since=e.member_since[i]))
-                 for i in range(start, stop)]
-        return RingMemberConnection(edges=edges, total_count=len(ids), page_info=PageInfo(
-            has_next_page=stop < len(ids), end_cursor=edges[-1].cursor if edges else None))
+            start = g.rows_after(e.members, str(last))  # member codes ascend as their ids do
+        stop = min(start + n, len(e.members))
+        edges = []
+        for i in range(start, stop):
+            code = int(e.members[i])
+            account_id = g.account_ids[code]
+            edges.append(RingMemberEdge(cursor=encode_cursor("members", [account_id]), node=RingMember(
+                row=AccountRow(code, account_id), score=float(e.member_score[i]), since=e.member_since[i])))
+        return RingMemberConnection(edges=edges, total_count=len(e.members), page_info=PageInfo(
+            has_next_page=stop < len(e.members), end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="The artifacts its members share, most specific first.")
     def top_artifacts(self, info: Ctx, first: First = 10) -> list[RingArtifact]:

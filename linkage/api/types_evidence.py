@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
 import strawberry
 from strawberry.scalars import JSON
 
@@ -49,11 +48,10 @@ class ArtifactType:
         start = 0
         if after is not None:
             (last,) = decode_cursor(after, "accounts", (str,))
-            start = int(np.searchsorted(g.account_ids[users], last, side="right"))
+            start = g.rows_after(users, str(last))  # users ascend by code, so by id
         stop = min(start + n, len(users))
-        edges = [AccountEdge(cursor=encode_cursor("accounts", [str(g.account_ids[c])]),
-                             node=AccountType(row=AccountRow(int(c), str(g.account_ids[c]))))
-                 for c in users[start:stop]]
+        edges = [AccountEdge(cursor=encode_cursor("accounts", [a]), node=AccountType(row=AccountRow(int(c), a)))
+                 for c, a in ((c, g.account_ids[int(c)]) for c in users[start:stop])]
         return AccountConnection(edges=edges, total_count=len(users), page_info=PageInfo(
             has_next_page=stop < len(users), end_cursor=edges[-1].cursor if edges else None))
 

@@ -100,6 +100,11 @@ def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
             continue
+        if i - start == 1:  # most keys are held by one prompt: no sort, no allocation
+            out_comp[m], out_key[m], out_count[m] = root[owners[start]], sorted_keys[start], 1
+            m += 1
+            start = i
+            continue
         comps = np.sort(root[owners[start:i]])
         run = 0
         for j in range(len(comps)):
@@ -161,6 +166,19 @@ def family_hex(family: int) -> str:
     return f"{int(family):016x}"
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def family_hex_array(families: np.ndarray) -> pa.StringArray:
+    """`family_hex` of every value (uint64), null where it is 0 (no family), without a Python loop."""
+    digits = families.astype(">u8").view(np.uint8).reshape(-1, 8)
+    chars = _HEX[np.stack([digits >> 4, digits & 15], axis=-1)].reshape(-1)
+    n = len(families)
+    valid = pa.array(families != 0).buffers()[1]
+    return pa.Array.from_buffers(pa.string(), n, [valid, pa.py_buffer(np.arange(0, 16 * n + 1, 16, dtype=np.int32)),
+                                                  pa.py_buffer(np.ascontiguousarray(chars))])
+
+
 class FamilyIndex:
     """Band key -> family: what earlier chunks and nights learnt; assigns families chunk by chunk."""
 
@@ -212,8 +230,9 @@ class FamilyIndex:
         flat = keys[rows].ravel()
         order = np.argsort(flat)
         flat = flat[order]
-        owner = (order // bands).astype(np.int64)
-        root = _components(flat, owner, sig[rows], int(np.ceil(self.similarity * sig.shape[1])), len(rows))
+        owner = order // bands  # argsort gives int64 already
+        sig_rows = sig if len(rows) == n else sig[rows]  # one copy at most (256 bytes a prompt)
+        root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
         run_comp = np.empty(len(flat), np.int64)
         run_key = np.empty(len(flat), np.uint64)
         run_count = np.empty(len(flat), np.int64)
@@ -241,7 +260,7 @@ class FamilyIndex:
         if len(mint):
             members = np.argsort(root, kind="stable")
             first = np.searchsorted(root[members], mint)
-            chosen[mint] = _consensus_ids(sig[rows], members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+            chosen[mint] = _consensus_ids(sig_rows, members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
                                           CONSENSUS_VALUES)
 
         # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family

@@ -1,59 +1,38 @@
 """Prompt fingerprints: raw prompt text in, fingerprints out; the text itself is never kept.
 
-Two keys per prompt:
+Three values per prompt, all from one compiled pass per prompt (numba, threads
+over both cores, the batch held as Arrow buffers, never as Python strings):
 - `template`: a hash of the prompt with its variable parts masked (numbers,
-  quoted strings, names, code identifiers, whitespace), so one template filled
-  with different values gives one fingerprint;
-- `simhash`: a 64-bit SimHash of word shingles of that masked text, so a
-  lightly edited template lands a few bits away (the near-duplicate key).
+  quoted strings, names, code identifiers, URLs, e-mails, whitespace — the rules
+  are in `normaliser`), so one template filled with such values gives one
+  fingerprint. Fill-ins of other shapes (lower-case ids, paths, free words) are
+  what prompt families (`families`) are for;
+- `simhash`: a 64-bit SimHash of 3-word shingles of that masked text (the
+  near-duplicate key);
+- `capability`: the cue heuristic of `capability` (compiled in `cues`).
 
-The simulator and the ingest both call `fingerprint_prompt` (the ingest via the
-batch form `fingerprint_prompts`, same results), which is why a precomputed
-`prompt_fingerprint` column and a raw `prompt` column agree.
-
-Speed without changing a single output (bench/bench_fingerprint.py checks it
-against the original implementation): `normalise` skips a masking pass when a
-cheap check shows its regex cannot match, and the SimHash bit counting is one
-numpy operation over all shingle hashes instead of a Python loop per bit.
+Text is NFKC-normalised (only the rows that are not ASCII, in Python's
+`unicodedata`) before the kernel. `fingerprint_reference` is the same specification in
+slow, plain Python; the tests hold the two equal. The simulator and the ingest
+both call this module, which is why a precomputed `prompt_fingerprint` column
+and a raw `prompt` column agree.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
-import xxhash
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from linkage.ingest.capability import classify_capability
+from linkage.ingest import cues as C
+from linkage.ingest import normaliser as N
+from linkage.ingest.minhash import _utf8_buffers
 
-_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.S)
-_INLINE_CODE = re.compile(r"`[^`\n]+`")
-_QUOTED = re.compile(r"\"[^\"\n]{0,200}\"|'[^'\n]{0,200}'|“[^”\n]{0,200}”")
-_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
-_NUMBER = re.compile(r"(?<![\w])[-+]?(?:0x[0-9a-f]+|\d[\d,_]*(?:\.\d+)?(?:e[-+]?\d+)?)(?![\w])", re.I)
-# code-ish identifiers in prose: snake_case, camelCase, dotted.paths, names with digits
-_IDENT = re.compile(r"\b(?:[A-Za-z_]+[0-9_][A-Za-z0-9_]*|[a-z]+[A-Z][A-Za-z0-9]*|[A-Za-z_]\w*(?:\.\w+)+)\b")
-# a capitalised word that does not start a sentence: a name
-_NAME = re.compile(r"(?<=[^.!?\n\s]\s)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
-_WORD = re.compile(r"<\w+>|[a-z]+")
-_SPACE = re.compile(r"\s+")
-_BLANKS = re.compile(r"[^\S\n]+")
-_LINE_SPACE = re.compile(r" ?\n[\s]*")
-
-# Gates: a character every match of the masking regex needs. _NAME needs an
-# ASCII capital; _IDENT needs a digit or '_' (1st branch), a capital (2nd) or
-# a '.' (3rd); _NUMBER needs a decimal digit (hex needs its leading '0').
-_ASCII_UPPER = re.compile(r"[A-Z]")
-_IDENT_GATE = re.compile(r"[0-9_.A-Z]")
-_DIGIT = re.compile(r"\d")
-# Any gate character at all (':' stands for "://", '.' for "www."): without one, no pass can match.
-_MASKABLE = re.compile(r"[`:.@\"'“A-Z_\d]")
-
-_SIMHASH_CHUNK = 1 << 20  # shingle hashes per numpy pass: bounds the 64-byte-per-hash bit matrix
+_TAGS = (N._TAG_ID, N._TAG_STR, N._TAG_URL, N._TAG_EMAIL, N._TAG_NUM, N._TAG_NAME, N._TAG_CODE, N._TAG_CODE_END)
+_CAPABILITIES = pa.array(C.CLASS_CODES, pa.string())
 
 
 @dataclass(frozen=True)
@@ -63,152 +42,77 @@ class PromptFingerprint:
     capability: str  # reasoning | coding | tool_use | other
 
 
-def _mask_code(block: str) -> str:
-    # Keep the block's shape (its punctuation), not its names or literals.
-    inner = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", "i", block)
-    inner = re.sub(r"\d+", "0", inner)
-    return " <code> " + _SPACE.sub(" ", inner) + " </code> "
+def _nfkc(texts: pa.Array) -> pa.Array:
+    """NFKC of every row that is not pure ASCII (ASCII rows are their own NFKC). Python's `unicodedata`
+    on those rows only: Arrow's `utf8_normalize` (pyarrow 25) returns decomposed text for every form."""
+    other = pc.invert(pc.string_is_ascii(texts))
+    if not pc.any(other).as_py():
+        return texts
+    rows = pc.filter(texts, other).to_pylist()
+    fixed = pa.array([unicodedata.normalize("NFKC", t) for t in rows], texts.type)
+    return pc.replace_with_mask(texts, other, fixed)
 
 
-def _plain_spacing(text: str) -> bool:
-    # Every whitespace character except ' ' is unprintable (checked over all
-    # code points in the tests), so a printable text without "  " has only
-    # single spaces: the whitespace regexes would leave it unchanged.
-    return text.isprintable() and "  " not in text
+def _run(texts: pa.Array, keep: bool):
+    arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    arr = _nfkc(arr.fill_null("") if arr.null_count else arr)
+    data, offsets = _utf8_buffers(arr)
+    n = len(arr)
+    template_hex = np.empty(16 * n, np.uint8)
+    simhashes = np.empty(n, np.uint64)
+    caps = np.empty(n, np.int8)
+    kept = np.empty(N.EXPANSION * (int(offsets[-1]) if n else 0) + 32 * n if keep else 1, np.uint8)
+    kept_len = np.zeros(n if keep else 1, np.int64)
+    if n:
+        N.fingerprint_kernel(data, offsets, _TAGS, *C.TABLES, C.CLASS_MASKS, template_hex, simhashes, caps,
+                keep, kept, kept_len)
+    return arr, offsets, template_hex, simhashes, caps, kept, kept_len
 
 
-def _mask_variables(text: str) -> str:
-    # The masking passes, in their order; each runs only when its gate says
-    # the regex can match the text as it is at that point.
-    if "`" in text:
-        if "```" in text:
-            text = _CODE_BLOCK.sub(lambda m: _mask_code(m.group(0)), text)
-        text = _INLINE_CODE.sub(" <id> ", text)
-    if "://" in text or ("." in text and "www." in text.lower()):
-        text = _URL.sub(" <url> ", text)
-    if "@" in text:
-        text = _EMAIL.sub(" <email> ", text)
-    if '"' in text or "'" in text or "“" in text:
-        text = _QUOTED.sub(" <str> ", text)
-    if _ASCII_UPPER.search(text):
-        text = _NAME.sub(" <name> ", text)
-    if _IDENT_GATE.search(text):
-        text = _IDENT.sub(" <id> ", text)
-    if _DIGIT.search(text):
-        text = _NUMBER.sub(" <num> ", text)
-    return text
+def fingerprint_table(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.Table:
+    """(template string, simhash uint64, capability string) per raw prompt, nulls as ''."""
+    if isinstance(texts, list):
+        texts = pa.array(texts, pa.large_string())
+    _, _, template_hex, simhashes, caps, _, _ = _run(texts, keep=False)
+    n = len(simhashes)
+    templates = pa.Array.from_buffers(pa.string(), n, [
+        None, pa.py_buffer(np.arange(0, 16 * n + 1, 16, dtype=np.int32)), pa.py_buffer(template_hex)])
+    return pa.table({"template": templates, "simhash": pa.array(simhashes, pa.uint64()),
+                     "capability": pc.take(_CAPABILITIES, pa.array(caps))})
 
 
-def normalise(text: str) -> str:
-    """The prompt with every variable part masked: the template it was filled from."""
-    text = unicodedata.normalize("NFKC", text)
-    # Whitespace first, so that name detection (which looks at the preceding
-    # character) does not depend on how many spaces a template was filled with.
-    if not _plain_spacing(text):
-        text = _LINE_SPACE.sub("\n", _BLANKS.sub(" ", text))
-    text = text.strip()
-    if _MASKABLE.search(text):
-        text = _mask_variables(text)
-    text = text.lower()
-    if not _plain_spacing(text):
-        text = _SPACE.sub(" ", text)
-    return text.strip()
-
-
-def template_fingerprint(text: str) -> str:
-    return xxhash.xxh3_64_hexdigest(normalise(text).encode())
-
-
-def _words(text: str) -> list[str]:
-    """`_WORD.findall(text)`; a plain split when the text is a-z words joined by single spaces."""
-    letters = text.replace(" ", "")
-    if (letters.isascii() and letters.isalpha() and letters.islower() and "  " not in text
-            and not text.startswith(" ") and not text.endswith(" ")):
-        return text.split(" ")
-    return _WORD.findall(text)
-
-
-def _shingle_hashes(normalised: str, shingle: int = 3) -> list[int]:
-    """xxh3 of each `shingle`-word shingle; one shingle (maybe '') for a shorter text."""
-    words = _words(normalised)
-    if len(words) < shingle:
-        grams = [" ".join(words)] if words else [""]
-    elif shingle == 3:
-        grams = [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])]
-    else:
-        grams = [" ".join(words[i:i + shingle]) for i in range(len(words) - shingle + 1)]
-    h = xxhash.xxh3_64_intdigest
-    return [h(g.encode()) for g in grams]
-
-
-def _bit_matrix(hashes: list[int]) -> np.ndarray:
-    """(len(hashes), 64) uint8: column b holds bit b of each hash."""
-    arr = np.array(hashes, dtype="<u8")
-    return np.unpackbits(arr.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-
-
-def _pack(majority: np.ndarray) -> list[int]:
-    return np.packbits(majority, axis=-1, bitorder="little").view("<u8").ravel().tolist()
-
-
-def _majority_bits(hashes: list[int], lengths: list[int]) -> list[int]:
-    """Per text (its `lengths[i]` consecutive hashes): bit b set iff more hashes have b set than not.
-
-    That is the SimHash rule: weight = ones - zeros = 2*ones - n, bit set when
-    weight > 0. Texts are grouped by shingle count, so each group is one
-    (texts, n, 64) array summed over its middle axis.
-    """
-    bits = _bit_matrix(hashes)
-    lens = np.asarray(lengths, dtype=np.int64)
-    starts = np.cumsum(lens) - lens
-    majority = np.empty((len(lens), 64), dtype=bool)
-    order = np.argsort(lens, kind="stable")
-    for group in np.split(order, np.flatnonzero(np.diff(lens[order])) + 1):
-        n = int(lens[group[0]])
-        rows = (starts[group][:, None] + np.arange(n)).ravel()
-        ones = bits[rows].reshape(len(group), n, 64).sum(axis=1, dtype=np.int64)
-        majority[group] = 2 * ones > n
-    return _pack(majority)
-
-
-def _simhashes(hash_lists: list[list[int]]) -> list[int]:
-    """SimHash per list of shingle hashes (every list non-empty), in chunks of bounded memory."""
-    lengths = list(map(len, hash_lists))
-    ends = np.cumsum(lengths, dtype=np.int64)
-    out: list[int] = []
-    i = 0
-    while i < len(hash_lists):
-        # at least one text per chunk, however many shingles it has
-        base = int(ends[i - 1]) if i else 0
-        j = max(i + 1, int(np.searchsorted(ends, base + _SIMHASH_CHUNK, side="right")))
-        out.extend(_majority_bits(list(chain.from_iterable(hash_lists[i:j])), lengths[i:j]))
-        i = j
-    return out
-
-
-def simhash(normalised: str, shingle: int = 3) -> int:
-    """64-bit SimHash of the word shingles of a normalised prompt."""
-    hashes = _shingle_hashes(normalised, shingle)
-    return _pack(2 * _bit_matrix(hashes).sum(axis=0, dtype=np.int64) > len(hashes))[0]
+def fingerprint_prompts(texts: list[str]) -> list[PromptFingerprint]:
+    """Template hash, SimHash and capability class of many raw prompts."""
+    if not texts:
+        return []
+    t = fingerprint_table(texts)
+    return [PromptFingerprint(a, b, c) for a, b, c in zip(
+        t["template"].to_pylist(), t["simhash"].to_pylist(), t["capability"].to_pylist())]
 
 
 def fingerprint_prompt(text: str) -> PromptFingerprint:
     """Template hash, SimHash and capability class of one raw prompt."""
-    norm = normalise(text)
-    return PromptFingerprint(
-        template=xxhash.xxh3_64_hexdigest(norm.encode()),
-        simhash=simhash(norm),
-        capability=classify_capability(text),
-    )
+    return fingerprint_prompts([text])[0]
 
 
-def fingerprint_prompts(texts: list[str]) -> list[PromptFingerprint]:
-    """`fingerprint_prompt` for many prompts at once (same results; SimHash bits counted in bulk)."""
-    norms = [normalise(t) for t in texts]
-    sims = _simhashes([_shingle_hashes(n) for n in norms])
-    hexd = xxhash.xxh3_64_hexdigest
-    return [PromptFingerprint(template=hexd(n.encode()), simhash=s, capability=classify_capability(t))
-            for t, n, s in zip(texts, norms, sims)]
+def normalise_many(texts: list[str]) -> list[str]:
+    """The masked text (the template a prompt was filled from) of each prompt: for tests and inspection."""
+    if not texts:
+        return []
+    arr, offsets, _, _, _, kept, kept_len = _run(pa.array(texts, pa.large_string()), keep=True)
+    bases = N.EXPANSION * offsets[:-1] + 32 * np.arange(len(texts))
+    raw = kept.tobytes()
+    return [raw[b:b + m].decode() for b, m in zip(bases.tolist(), kept_len.tolist())]
+
+
+def normalise(text: str) -> str:
+    return normalise_many([text])[0]
+
+
+def template_fingerprint(text: str) -> str:
+    return fingerprint_prompt(text).template
 
 
 def hamming(a: int, b: int) -> int:

@@ -28,13 +28,14 @@ from linkage.ingest.pipeline import ingest_directory
 from linkage.ingest.report import IngestReport
 from linkage.nightly import crash, state
 from linkage.nightly.lock import NightlyLock, pid_alive
+from linkage.nightly.store_open import open_store_waiting
 from linkage.nightly.logs import event
 from linkage.nightly.partitions import Partition, list_partitions, pending_partitions
 from linkage.nightly.report import build_report, ring_snapshot
 from linkage.nightly.report_files import write_report_files
 from linkage.nightly.state import COMPLETE, INGESTED, INGESTING, NightlyRun, PartitionRecord
 from linkage.settings import Settings
-from linkage.store import GraphStore, open_store
+from linkage.store import GraphStore
 from linkage.store.base import Table
 
 
@@ -81,7 +82,7 @@ def run_nightly(settings: Settings, input_dir: Path, until: date | None = None,
                   previous_alive=(lock.previous.host == socket.gethostname() and lock.previous.pid is not None
                                   and pid_alive(lock.previous.pid)))
         owned = store is None
-        graph = store or open_store(settings.store, memory_limit=settings.memory_limit, threads=settings.threads)
+        graph = store or open_store_waiting(settings)  # readers (the API loading its model) may hold it a while
         try:
             return _run(graph, settings, input_dir, until, partitions, lock)
         finally:

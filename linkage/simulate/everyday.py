@@ -6,7 +6,9 @@ to sixty sentences) and pasted code (an instruction and up to forty lines in a
 fence). Words come from the same vocabulary operators fill their slots from, so
 an everyday prompt shares plenty of words with the templates: only their
 wording as a whole tells them apart. Built with Arrow kernels (take + join with
-nulls skipped), no Python per row.
+nulls skipped), no Python per row. `personalise` adds the same kind of
+sentences to the common everyday templates, so that they too are nearly all
+distinct, as in real logs.
 """
 
 from __future__ import annotations
@@ -76,6 +78,17 @@ class Everyday:
 
     def _join(self, cols: list[pa.Array], sep: str) -> pa.Array:
         return pc.binary_join_element_wise(*cols, sep, null_handling="skip")
+
+    def personalise(self, texts: pa.Array, rng: np.random.Generator) -> pa.StringArray:
+        """Each text with the sender's own context: one or two sentences of their situation, before or
+        after it (people rarely send a common request bare: "We are moving in May. What is ...")."""
+        n = len(texts)
+        two = rng.random(n) < 0.4
+        context = self._join([self._take(self.sentences, rng, n), self._take(self.sentences, rng, n, two)], " ")
+        before = rng.random(n) < 0.5
+        first = pc.if_else(pa.array(before), context, texts)
+        second = pc.if_else(pa.array(before), texts, context)
+        return pc.binary_join_element_wise(first, second, " ").cast(pa.string())
 
     def generate(self, rng: np.random.Generator, n: int) -> pa.StringArray:
         """n everyday prompts (shapes drawn with SHAPE_P)."""

@@ -4,7 +4,11 @@ A request row refers to a prompt id; `PromptBank.render` writes its raw text:
 - templated ids (the everyday GENERIC templates, the operators' templates) get a new
   filling per row, from one of the template's structural variants (synonyms,
   optional clauses, sentence order: `templates.compile_template`) with every slot
-  drawn per row — so nearly every operator request is a distinct text;
+  drawn per row — so nearly every operator request is a distinct text; most
+  GENERIC requests (`PERSONAL_SHARE`) also carry the sender's own context
+  (`Everyday.personalise`), the rest ("hello") repeat as they do in real logs;
+  the `cover` segment is the same templates as a camouflaging operator sends
+  them, bare (copied from what everybody sends, nobody's own situation);
 - integrators (legit automation) send their own fixed prompt with a new number;
 - own words (`free`) are a fresh everyday prompt per row (`everyday.Everyday`);
 - popular phrasings are the same text every time (by design: everybody sends them).
@@ -26,6 +30,7 @@ from linkage.simulate import templates as T
 from linkage.simulate.everyday import Everyday
 
 VARIANTS = 24  # structural variants per template (each filled afresh per row)
+PERSONAL_SHARE = 0.95  # everyday GENERIC template requests that carry the sender's own context
 STORED, TEMPLATE, INTEGRATOR, EVERYDAY = 0, 1, 2, 3
 _POOLS = {k: pa.array(v, pa.string()) for k, v in T.POOLS.items()}
 
@@ -81,7 +86,17 @@ class PromptBank:
         combined = pa.concat_arrays([a.cast(pa.string()) for a in out])
         inverse = np.empty(n, np.int64)
         inverse[np.concatenate(pos)] = np.arange(n)
-        return pc.take(combined, pa.array(inverse))
+        return self._personalise(ids, pc.take(combined, pa.array(inverse)), rng)
+
+    def _personalise(self, ids: np.ndarray, texts: pa.StringArray, rng: np.random.Generator) -> pa.StringArray:
+        generic = self.segments.get("generic")
+        if generic is None or not len(ids):
+            return texts
+        own = np.isin(ids, generic) & (rng.random(len(ids)) < PERSONAL_SHARE)
+        if not own.any():
+            return texts
+        mask = pa.array(own)
+        return pc.replace_with_mask(texts, mask, self.everyday.personalise(pc.filter(texts, mask), rng))
 
 
 class _Builder:
@@ -150,6 +165,8 @@ def build_prompts(rng: np.random.Generator, n_operators_templates: list[int], n_
     fps, cap, variants = templated(T.GENERIC, rng)
     b.add("generic", TEMPLATE, fps, variants=variants)
     caps["generic"] = cap
+    # the same templates as operators' cover traffic sends them: bare, without anybody's own context
+    b.add("cover", TEMPLATE, fps, variants=variants)
     for op, n_tpl in enumerate(n_operators_templates):
         fps, cap, variants = templated(T.operator_templates(op, n_tpl, rng), rng)
         b.add(f"op{op}", TEMPLATE, fps, variants=variants)

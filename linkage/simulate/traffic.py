@@ -207,7 +207,7 @@ def legit_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pr
     prompt = free[np.minimum(own, len(free) - 1)]
     m = v < 0.35
     prompt[m] = generic[rng.choice(len(generic), size=int(m.sum()), p=_zipf_p(len(generic), 1.1))]
-    m = (v >= 0.35) & (v < 0.50)
+    m = (v >= 0.35) & (v < 0.40)  # the same text as many others: a small share, as in real logs
     prompt[m] = popular[rng.choice(len(popular), size=int(m.sum()), p=_zipf_p(len(popular), 1.05))]
     private = pop.private_prompt[a]
     prompt = np.where((private >= 0) & (rng.random(n) < 0.85), integ[np.maximum(private, 0)], prompt)
@@ -290,7 +290,7 @@ def ring_rows(acc: np.ndarray, pop: Population, infra: Infrastructure, bank: Pro
     if cover.any():  # camouflage: part of the traffic looks like anybody's
         c = rng.random(n) < cover
         k = int(c.sum())
-        generic = bank.segments["generic"]
+        generic = bank.segments["cover"]  # everyday templates, bare
         lo = np.maximum(pop.batch_start[b[c]], pop.created[a[c]])
         ts[c] = _human_times(rng, lo, np.full(k, epoch(SPAN_END), np.int64), COUNTRY_OFFSETS[pop.country[a[c]]])
         popular_ip = np.where(rng.random(k) < 0.5, infra.vpn[rng.choice(len(infra.vpn), size=k, p=infra.vpn_p)],
