@@ -21,7 +21,7 @@ from linkage.detect.ring_identity import match_rings
 from linkage.detect.scoring import TARGETED, score_communities
 from linkage.detect.similarity import similarity
 from linkage.detect.specificity import specificity
-from linkage.detect.synchrony import SyncPairs, SyncParams, read_ticks, synchrony
+from linkage.detect.synchrony import SyncPairs, SyncParams, synchrony_in_store
 from linkage.detect.temporal import activity, lockstep
 from linkage.settings import Settings
 from linkage.store.base import GraphStore
@@ -91,8 +91,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
                     settings.lockstep_min_windows, ablation.lockstep_kinds(
                         tuple(k.strip() for k in settings.lockstep_kinds.split(",") if k.strip())))
     t = mark("lockstep", t)
-    sync: SyncPairs | None = SyncPairs.empty() if ablation.timing else synchrony(
-        *read_ticks(store, index), links.n_accounts, _sync_params(settings))
+    sync: SyncPairs | None = SyncPairs.empty() if ablation.timing else synchrony_in_store(
+        store, links.account_ids, _sync_params(settings))
     t = mark("synchrony", t)
     act = activity(store, index, links.n_accounts, settings.model_release, settings.release_window_hours,
                    settings.release_prior_requests)

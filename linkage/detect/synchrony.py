@@ -26,6 +26,7 @@ From the `tick` aggregate (requests per account per second):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +37,13 @@ from scipy.stats import poisson
 from linkage.detect.inputs import epoch_seconds
 from linkage.store.base import GraphStore
 
+log = logging.getLogger("linkage.detect")
+
 HOUR = 3600.0
 PAIR_CELLS = 20_000_000  # pair × hour cells per expected-value batch: bounds the gathered profiles
+PAIR_COUNTERS = 1 << 25  # dense pair counters per pass of `_shared_buckets` (int64: 256 MiB)
+PASS_PAIRS = 1 << 25  # pair rows per pass of `_shared_buckets` (seen from either side)
+MATERIALISED_PAIRS = 20_000_000  # up to this many pair rows `_shared_buckets` counts them in one go
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,18 @@ class SyncPairs:
         return SyncPairs(z, z, z, np.zeros(0), np.zeros(0, np.float32))
 
 
+@dataclass
+class Candidates:
+    """Synchrony's first pass: the unique (account, bucket) rows of the accounts worth pairing.
+
+    `any_ticks` is False when there were no tick rows at all (no evidence either way).
+    """
+
+    acc: np.ndarray  # int64 account codes
+    bucket: np.ndarray  # int64 bucket numbers (floor(seconds / window))
+    any_ticks: bool
+
+
 def read_ticks(store: GraphStore, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """(account code, epoch seconds) per tick row; accounts unknown to `index` are left out."""
     try:
@@ -84,46 +102,82 @@ def read_ticks(store: GraphStore, index: dict[str, int]) -> tuple[np.ndarray, np
     return acc, epoch_seconds(tbl["tick_start"])[ok]
 
 
-def _candidates(acc: np.ndarray, bucket: np.ndarray, hour: np.ndarray, per_hour: float,
-                n: int, p: SyncParams) -> np.ndarray:
-    """Per account: does it meet more bucket-mates than its hours explain (step 2)?
+def buckets_per_hour(p: SyncParams) -> float:
+    return HOUR / p.window
+
+
+def tested_accounts(ticks: np.ndarray, mates: np.ndarray, chance: np.ndarray, p: SyncParams) -> np.ndarray:
+    """Step 2's test per account, from exact integer counts (so every engine decides alike).
+
+    ticks: active buckets; mates: Σ (k_b − 1) over them; chance: Σ over the account's hours of
+    own·max(n_h − own, 0), i.e. the bucket-mates its hours give by chance times buckets per hour.
+    """
+    exp = chance / buckets_per_hour(p)
+    z = (mates - exp) / np.sqrt(exp + 1.0)
+    return (ticks >= p.min_ticks) & (z >= p.account_z)
+
+
+def on_the_clock(top_minute: np.ndarray, ticks: np.ndarray, p: SyncParams) -> np.ndarray:
+    """Does an account run on the clock (a share `periodic_share` of its buckets in one minute of the hour)?
+
+    Two cron jobs set to the same minute meet every hour without knowing of each other;
+    the clock, not a common operator, puts them together, so they are not tested.
+    """
+    return top_minute >= p.periodic_share * np.maximum(ticks, 1)
+
+
+def _rates(acc: np.ndarray, bucket: np.ndarray, hour: np.ndarray, n: int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ticks, mates, chance) per account, as `tested_accounts` reads them (step 2).
 
     Rows are unique (account, bucket) pairs sorted by account then bucket, so counts are
     bincounts over offsets and runs, never another sort.
     """
     k = np.bincount(bucket - bucket.min())[bucket - bucket.min()]  # accounts in each row's bucket
     h0 = hour - hour.min()
-    mu = (np.bincount(h0) / per_hour)[h0]  # mean active accounts per bucket of the row's hour
+    per_hour_rows = np.bincount(h0)[h0]  # active (account, bucket) rows in the row's hour
     run_start = np.r_[True, (acc[1:] != acc[:-1]) | (hour[1:] != hour[:-1])]
     run_id = np.cumsum(run_start) - 1
     own = np.bincount(run_id)[run_id]  # the account's own buckets in that hour
-    obs = np.bincount(acc, weights=(k - 1).astype(float), minlength=n)
-    exp = np.bincount(acc, weights=np.maximum(mu - own / per_hour, 0.0), minlength=n)
-    ticks = np.bincount(acc, minlength=n)
-    z = (obs - exp) / np.sqrt(exp + 1.0)
-    keep = (ticks >= p.min_ticks) & (z >= p.account_z)
-    rows = keep[acc]
-    keep[np.unique(acc[rows][_periodic(acc[rows], bucket[rows], p)])] = False
-    return keep
+    mates = np.bincount(acc, weights=(k - 1).astype(float), minlength=n)
+    # one row per bucket of the hour: Σ over rows of (n_h − own) = Σ over hours of own·(n_h − own)
+    chance = np.bincount(acc, weights=np.maximum(per_hour_rows - own, 0).astype(float), minlength=n)
+    return np.bincount(acc, minlength=n), mates, chance
 
 
-def _periodic(acc: np.ndarray, bucket: np.ndarray, p: SyncParams) -> np.ndarray:
-    """Per row: does its account run on the clock (most of its activity in one minute of the hour)?
-
-    Two cron jobs set to the same minute meet every hour without knowing of each other;
-    the clock, not a common operator, puts them together, so they are not tested.
-    """
-    if len(acc) == 0:
-        return np.zeros(0, bool)
+def _top_minute(acc: np.ndarray, bucket: np.ndarray, p: SyncParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(accounts, rows in their busiest minute of the hour, rows) for the accounts in `acc`."""
     minute = (np.floor(bucket * p.window / 60.0).astype(np.int64)) % 60
     ua, inv = np.unique(acc, return_inverse=True)
     per_minute = np.bincount(inv * 60 + minute, minlength=len(ua) * 60).reshape(len(ua), 60)
-    top, ticks = per_minute.max(axis=1), per_minute.sum(axis=1)
-    return (top >= p.periodic_share * np.maximum(ticks, 1))[inv]
+    return ua, per_minute.max(axis=1), per_minute.sum(axis=1)
+
+
+def candidates(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> Candidates:
+    """Steps 1–2 in numpy, from tick rows (account code, epoch seconds): the reference that
+    the engine's own first pass (`GraphStore.synchrony_candidates`) must equal."""
+    if len(acc) == 0:
+        return Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), any_ticks=False)
+    bucket = np.floor(ts / p.window).astype(np.int64)
+    span = int(bucket.max() - bucket.min()) + 1
+    key = np.sort(acc * span + (bucket - bucket.min()))  # sort + diff: far faster than np.unique's hash
+    key = key[np.r_[True, key[1:] != key[:-1]]]
+    acc, bucket = key // span, key % span + bucket.min()
+    hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
+    keep = tested_accounts(*_rates(acc, bucket, hour, n), p)
+    rows = keep[acc]
+    if rows.any():
+        ua, top, ticks = _top_minute(acc[rows], bucket[rows], p)
+        keep[ua[on_the_clock(top, ticks, p)]] = False
+    rows = keep[acc]
+    return Candidates(acc[rows], bucket[rows], any_ticks=True)
 
 
 def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tuple[np.ndarray, np.ndarray]:
-    """Accounts sharing a bucket, each with its next max_group-1 in a stable hash order."""
+    """Accounts sharing a bucket, each with its next max_group-1 in a stable hash order.
+
+    The reference for `_shared_buckets` (one row per pair and shared bucket: at full scale
+    hundreds of millions, so detection counts them in passes instead)."""
     mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
     order = np.lexsort((acc, mix, bucket))
     bucket, acc = bucket[order], acc[order]
@@ -137,6 +191,83 @@ def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tu
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a, b = np.concatenate(out_a), np.concatenate(out_b)
     return np.minimum(a, b), np.maximum(a, b)
+
+
+def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_shared: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, shared) sorted by (a, b), a < b: the pairs that `_pairs_in_buckets` yields in at
+    least `min_shared` buckets, with that count, counted without materialising every pair row.
+
+    Up to MATERIALISED_PAIRS pair rows are simply counted at once. Beyond (the public case's
+    full scale: ~200 M), the tested accounts are numbered 0..m-1 and taken in passes of
+    consecutive numbers holding about PASS_PAIRS pair rows: a pass finds each of its rows'
+    partners (up to max_group-1 positions either way in the bucket's hash order, the
+    partner's number being larger) and counts those pairs, in a dense array of counters
+    when they fit PAIR_COUNTERS, else by sorting. Each pair row of the reference is
+    counted once, in the pass of its smaller account.
+    """
+    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
+    order = np.lexsort((acc, mix, bucket))
+    bucket = bucket[order]
+    accounts, local = np.unique(acc[order], return_inverse=True)
+    del order, mix
+    m, rows = len(accounts), len(bucket)
+    first = np.r_[0, np.nonzero(bucket[1:] != bucket[:-1])[0] + 1]
+    size = np.diff(np.r_[first, rows])
+    pos = np.arange(rows) - np.repeat(first, size)  # position in the bucket's hash order
+    after = np.repeat(size, size) - pos - 1  # rows after it in the same bucket
+    reach = min(max(1, max_group - 1), int(size.max()) - 1)
+    if reach < 1:
+        z = np.zeros(0, np.int64)
+        return z, z, z
+    pair_rows = int(np.minimum(after, reach).sum())
+    log.debug("synchrony: %d rows of %d tested accounts, %d pair rows", rows, m, pair_rows)
+    if pair_rows <= MATERIALISED_PAIRS:  # few pair rows: count them at once
+        keys = []
+        for off in range(1, reach + 1):
+            idx = np.nonzero(after >= off)[0]
+            x, y = local[idx], local[idx + off]
+            keys.append(np.minimum(x, y) * m + np.maximum(x, y))
+        pair, shared = np.unique(np.concatenate(keys), return_counts=True)
+        keep = shared >= min_shared
+        return accounts[pair[keep] // m], accounts[pair[keep] % m], shared[keep].astype(np.int64)
+    # passes of consecutive accounts holding about PASS_PAIRS pair rows (seen from either side)
+    work = np.bincount(local, weights=np.minimum(after, reach) + np.minimum(pos, reach), minlength=m)
+    cuts = np.searchsorted(np.cumsum(work), np.arange(PASS_PAIRS, work.sum() + PASS_PAIRS, PASS_PAIRS), "right")
+    cuts = np.unique(np.r_[0, np.minimum(cuts, m), m])
+    by_account = np.argsort(local, kind="stable")
+    bounds = np.searchsorted(local[by_account], cuts)
+    out_a, out_b, out_c = [], [], []
+    for lo, hi, r0, r1 in zip(cuts[:-1], cuts[1:], bounds[:-1], bounds[1:]):
+        mine = np.sort(by_account[r0:r1])  # rows in array order: the gathers below walk memory forward
+        keys = []
+        for step, room in ((1, after), (-1, pos)):
+            idx = mine
+            for off in range(1, reach + 1):
+                idx = idx[room[idx] >= off]  # rows with a partner `off` positions away in their bucket
+                if len(idx) == 0:
+                    break
+                partner = local[idx + step * off]
+                own = local[idx]
+                larger = partner > own
+                keys.append((own[larger] - lo) * m + partner[larger])
+        if not keys:
+            continue
+        keys = np.concatenate(keys)
+        if (hi - lo) * m <= PAIR_COUNTERS:  # dense enough: one counter per possible pair
+            counts = np.bincount(keys, minlength=(hi - lo) * m)
+            pair = np.flatnonzero(counts >= min_shared)
+            shared = counts[pair]
+        else:
+            pair, shared = np.unique(keys, return_counts=True)
+            keep = shared >= min_shared
+            pair, shared = pair[keep], shared[keep]
+        del keys
+        out_a.append(accounts[pair // m + lo]); out_b.append(accounts[pair % m]); out_c.append(shared)
+    if not out_a:
+        z = np.zeros(0, np.int64)
+        return z, z, z
+    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_c).astype(np.int64)
 
 
 def _expected(a: np.ndarray, b: np.ndarray, acc: np.ndarray, hour: np.ndarray, n: int,
@@ -162,24 +293,28 @@ def synchrony(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> SyncPai
     None when there are no tick rows at all (a store ingested before the tick table): no
     evidence either way, which scoring treats differently from "tested, none found".
     """
-    if len(acc) == 0:
+    return pairs_in_synchrony(candidates(acc, ts, n, p), n, p)
+
+
+def synchrony_in_store(store: GraphStore, account_ids: np.ndarray, p: SyncParams) -> SyncPairs | None:
+    """`synchrony` over the store's `tick` table; the first pass runs in the engine where it can."""
+    found = store.synchrony_candidates(account_ids, p)
+    if found is None:  # no engine-native pass: read the ticks into Python
+        index = {a: i for i, a in enumerate(account_ids.tolist())}
+        found = candidates(*read_ticks(store, index), len(account_ids), p)
+    return pairs_in_synchrony(found, len(account_ids), p)
+
+
+def pairs_in_synchrony(found: Candidates, n: int, p: SyncParams) -> SyncPairs | None:
+    """Steps 3–4 on the first pass's rows: candidate pairs, then the test against chance."""
+    if not found.any_ticks:
         return None
-    bucket = np.floor(ts / p.window).astype(np.int64)
-    span = int(bucket.max() - bucket.min()) + 1
-    key = np.sort(acc * span + (bucket - bucket.min()))  # sort + diff: far faster than np.unique's hash
-    key = key[np.r_[True, key[1:] != key[:-1]]]
-    acc, bucket = key // span, key % span + bucket.min()
-    hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
-    per_hour = HOUR / p.window
-    keep = _candidates(acc, bucket, hour, per_hour, n, p)[acc]
-    acc, bucket, hour = acc[keep], bucket[keep], hour[keep]
+    acc, bucket = found.acc, found.bucket
     if len(acc) == 0:
         return SyncPairs.empty()
-    a, b = _pairs_in_buckets(acc, bucket, p.max_group)
-    pair, shared = np.unique(a * n + b, return_counts=True)
-    enough = shared >= p.min_shared
-    pair, shared = pair[enough], shared[enough]
-    a, b = pair // n, pair % n
+    hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
+    per_hour = buckets_per_hour(p)
+    a, b, shared = _shared_buckets(acc, bucket, p.max_group, p.min_shared)
     expected = _expected(a, b, acc, hour, n, per_hour)
     log10p = -poisson.logsf(shared - 1, np.maximum(expected, 1e-9)) / np.log(10.0)
     sig = log10p >= p.min_log10p

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,9 @@ from linkage.store.models import AllowlistEntry, RingDecision, RingMember
 Table = pa.Table | ds.Dataset
 
 log = logging.getLogger("linkage.store")
+
+if TYPE_CHECKING:  # detection imports the store, not the other way round
+    from linkage.detect.synchrony import Candidates
 
 
 class StoreError(RuntimeError):
@@ -151,6 +155,12 @@ class GraphStore(ABC):
     def community_finder(self, account_ids: "np.ndarray") -> "CommunityFinder | None":
         """A callable like `linkage.detect.communities.communities` that runs in the engine
         (Neo4j: GDS), for accounts coded 0..N-1 as in `account_ids`; None: run it in Python."""
+        return None
+
+    def synchrony_candidates(self, account_ids: "np.ndarray", params: object) -> "Candidates | None":
+        """Synchrony's first pass (bucketing, per-account rates, the accounts worth pairing) run
+        by the engine over its `tick` table, equal to `linkage.detect.synchrony.candidates`;
+        None: read the ticks into Python and run it there."""
         return None
 
     def native_evidence_paths(self, a: str, b: str, max_hops: int, settings: object,

@@ -344,6 +344,12 @@ class EmbeddedStore(GraphStore):
     def ring_members(self) -> list[RingMember]:
         return self.memberships()  # one query serves the API and the export
 
+    def synchrony_candidates(self, account_ids, params):
+        # one vectorised pass over ~one row per request, in the engine (see synchrony_sql.py)
+        from linkage.detect.synchrony_sql import candidates_in_sql
+        with self.timed("synchrony candidates"):
+            return candidates_in_sql(self.con, account_ids, params)
+
     # ---- detection side, appended for issue #3 --------------------------------
     def co_window_groups(self, max_group: int, kinds: tuple[str, ...] = ("prompt",)) -> pa.Table:
         # a numeric group key: grouping 50M rows on a hash is far cheaper than on the strings
