@@ -23,27 +23,8 @@ from itertools import compress
 import re._constants as _sre_c
 import re._parser as _sre_parse
 
-CUES: dict[str, tuple[str, ...]] = {
-    "tool_use": (
-        r"\btools?\b", r"function[ _]call", r"\bjson schema\b", r"\bapi call", r"\bagent(ic)?\b",
-        r"\bbrowse\b", r"\bexecute\b", r"<tool", r"\baction:", r"\bobservation:", r"\bplan and act\b",
-        r"\bcall the \w+ (tool|function|api)\b", r"\btool_call", r"\bavailable (tools|functions)\b",
-        r"\bshell command", r"\bweb search\b",
-    ),
-    "coding": (
-        r"```", r"\bdef \w+\(", r"\bfunction\b", r"\bcode\b", r"\bimplement", r"\bbug\b", r"\bdebug",
-        r"\bpython\b", r"\bjavascript\b", r"\btypescript\b", r"\brust\b", r"\bjava\b", r"\bc\+\+",
-        r"\bsql\b", r"\brefactor", r"\bcompile", r"\bunit tests?\b", r"\bclass \w+", r"\bstack trace\b",
-        r"\balgorithm\b", r"\bregex\b",
-    ),
-    "reasoning": (
-        r"step[- ]by[- ]step", r"\bthink\b", r"\breason(ing)?\b", r"chain[- ]of[- ]thought", r"\bshow your work\b",
-        r"\bprove\b", r"\bderive\b", r"\bexplain (your|the) (reasoning|logic|steps)\b", r"\brationale\b",
-        r"\bsolve\b", r"\bwhy\b", r"\bjustify\b", r"\bthought process\b", r"\bfirst principles\b",
-    ),
-}
-_PRIORITY = ("tool_use", "coding", "reasoning")
-CAPABILITIES = (*_PRIORITY, "other")
+# The cue list itself is unchanged since then: the one the compiled matcher is built from.
+from linkage.ingest.capability import _PRIORITY, CAPABILITIES, CUES  # noqa: E402,F401
 
 # The non-ASCII characters that re.IGNORECASE lets match an ASCII character,
 # and the (lower-case) ASCII character they match. Derived by brute force over
