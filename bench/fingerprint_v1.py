@@ -32,20 +32,10 @@ import xxhash
 
 from capability_v1 import classify_capability  # the regex heuristic as it was
 
-_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.S)
-_INLINE_CODE = re.compile(r"`[^`\n]+`")
-_QUOTED = re.compile(r"\"[^\"\n]{0,200}\"|'[^'\n]{0,200}'|“[^”\n]{0,200}”")
-_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
-_NUMBER = re.compile(r"(?<![\w])[-+]?(?:0x[0-9a-f]+|\d[\d,_]*(?:\.\d+)?(?:e[-+]?\d+)?)(?![\w])", re.I)
-# code-ish identifiers in prose: snake_case, camelCase, dotted.paths, names with digits
-_IDENT = re.compile(r"\b(?:[A-Za-z_]+[0-9_][A-Za-z0-9_]*|[a-z]+[A-Z][A-Za-z0-9]*|[A-Za-z_]\w*(?:\.\w+)+)\b")
-# a capitalised word that does not start a sentence: a name
-_NAME = re.compile(r"(?<=[^.!?\n\s]\s)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
-_WORD = re.compile(r"<\w+>|[a-z]+")
-_SPACE = re.compile(r"\s+")
-_BLANKS = re.compile(r"[^\S\n]+")
-_LINE_SPACE = re.compile(r" ?\n[\s]*")
+# The masking patterns are v0's, unchanged: v1 only added the gates below and the vectorised SimHash.
+from fingerprint_v0 import (  # noqa: E402
+    _BLANKS, _CODE_BLOCK, _EMAIL, _IDENT, _INLINE_CODE, _LINE_SPACE, _NAME, _NUMBER, _QUOTED, _SPACE, _URL, _WORD,
+)
 
 # Gates: a character every match of the masking regex needs. _NAME needs an
 # ASCII capital; _IDENT needs a digit or '_' (1st branch), a capital (2nd) or
