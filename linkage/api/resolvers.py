@@ -117,7 +117,7 @@ class Query:
             return []
         model = ctx.model
         blocked = ctx.holder.blocked(model, ctx.decisions())
-        # numpy releases the GIL for most of the search: other requests go on meanwhile
+        # the compiled search releases the GIL (numba nogil): other requests go on meanwhile
         found = await asyncio.to_thread(model.finder.paths, a.code, b.code, max_hops, first, blocked)
         g = model.graph
         out = []
