@@ -7,7 +7,8 @@ a spawned child (`ingest_directory`, as `linkage nightly` does) and the batch it
 saved; the second merges that same batch (staging is not bit-for-bit repeatable: prompt
 family ids depend on the order distinct prompts come in). Timed: the staging, the merge
 transaction, the CHECKPOINT that makes it durable and the close, with the child's peak
-RSS and the file's size after. Variants:
+RSS and the file's size after; then, on the merged store, what detection reads first
+(`account_artifacts`) and a hash of every row of every table. Variants:
 
 - `rebuild`: each table rebuilt as `old ∪ batch GROUP BY key` (the embedded engine's
   merge before `linkage.store.embedded_merge`), every row rewritten every night;
@@ -106,7 +107,16 @@ def one_variant(variant: str, store_path: str, partition: str, batch: str, out: 
     t = time.perf_counter()
     store.close()
     closing = time.perf_counter() - t
-    out.put({"variant": variant, "digests": digests(store_path), "rows": rows, "staging_s": staging,
+    t = time.perf_counter()
+    with embedded.EmbeddedStore(store_path, memory_limit=settings.memory_limit, threads=settings.threads,
+                                read_only=True) as after:  # what detection's load step reads first
+        after.account_artifacts()
+    reading = time.perf_counter() - t
+    t = time.perf_counter()
+    sums = digests(store_path)
+    scanning = time.perf_counter() - t
+    out.put({"variant": variant, "digests": sums, "read_s": reading, "scan_s": scanning, "rows": rows,
+             "staging_s": staging,
              "merge_s": spent["merge"], "checkpoint_s": checkpoint, "close_s": closing,
              "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
              "mib": os.path.getsize(store_path) / 2**20})
@@ -153,12 +163,14 @@ def main() -> None:
                 Path(f).unlink(missing_ok=True)
     shutil.rmtree(batch, ignore_errors=True)
     print(f"base store {args.store.stat().st_size / 2**20:,.0f} MiB; partition {args.partition.name}")
-    print("| merge | rows | staging s | merge s | checkpoint s | close s | peak RSS GiB | store MiB after |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| merge | rows | staging s | merge s | checkpoint s | close s | peak RSS GiB | store MiB after "
+          "| then account_artifacts s | then hash every row s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         staging = "(same batch)" if r["staging_s"] is None else f"{r['staging_s']:.1f}"
         print(f"| {r['variant']} | {r['rows']:,} | {staging} | {r['merge_s']:.1f} | {r['checkpoint_s']:.1f}"
-              f" | {r['close_s']:.1f} | {r['peak_gib']:.2f} | {r['mib']:,.0f} |", flush=True)
+              f" | {r['close_s']:.1f} | {r['peak_gib']:.2f} | {r['mib']:,.0f} | {r['read_s']:.1f} | {r['scan_s']:.1f} |",
+              flush=True)
     a, b = results[0]["digests"], results[1]["digests"]
     bad = {t: (a[t], b[t]) for t in a if a[t] != b[t]}
     print("same rows in every table (count and hash sum)" if not bad else f"TABLES DIFFER (rebuild, keyed): {bad}")
