@@ -9,7 +9,7 @@ by the table's size each time because the old copy's blocks are only freed at ch
 Here, inside the caller's transaction:
 
 1. the batch is read once into a temp table;
-2. the stored rows whose key the batch carries are taken out (`_old`; a hash join
+2. the stored rows whose key the batch carries are copied out (`_old`; a hash join
    built on the small batch, probing only the key columns of the big table) and deleted;
 3. `_old ∪ batch` is grouped by key with the column rules and inserted.
 
@@ -23,11 +23,15 @@ as GROUP BY does, so a NULL key part matches itself.
 
 from __future__ import annotations
 
+import logging
+import time
+
 import duckdb
 
 from linkage.store.tables import Merge, TableSpec
 
 BATCH, OLD = "_merge_batch", "_merge_old"
+log = logging.getLogger("linkage.store")
 
 
 def grouped_select(spec: TableSpec, source: str) -> str:
@@ -57,16 +61,22 @@ def _key_match(spec: TableSpec, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in spec.keys)
 
 
+STEPS = ("read batch", "find stored", "delete stored", "insert merged", "drop")
+
+
 def upsert_statements(spec: TableSpec, incoming: str) -> list[str]:
-    """The statements that merge `incoming` into the non-empty table `spec` (steps 1-3 above)."""
+    """The statements that merge `incoming` into the non-empty table `spec` (steps 1-3 above; one per `STEPS`).
+
+    The stored rows are deleted by rowid (stable inside the transaction): a join on the
+    key columns would hash every stored key a second time."""
     names = ", ".join(spec.names)
     cast = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in spec.columns)
     t = spec.name
     return [
         f"CREATE OR REPLACE TEMP TABLE {BATCH} AS SELECT {cast} FROM {incoming}",
-        f"CREATE OR REPLACE TEMP TABLE {OLD} AS SELECT {names} FROM {t}"
+        f"CREATE OR REPLACE TEMP TABLE {OLD} AS SELECT rowid AS _rid, {names} FROM {t}"
         f" WHERE EXISTS (SELECT 1 FROM {BATCH} b WHERE {_key_match(spec, 'b', t)})",
-        f"DELETE FROM {t} USING {OLD} o WHERE {_key_match(spec, 'o', t)}",
+        f"DELETE FROM {t} WHERE rowid IN (SELECT _rid FROM {OLD})",
         f"INSERT INTO {t} ({names}) " + grouped_select(
             spec, f"SELECT {names}, 0 AS _seq FROM {OLD} UNION ALL SELECT {names}, 1 AS _seq FROM {BATCH}"),
         f"DROP TABLE {BATCH}; DROP TABLE {OLD}",
@@ -75,6 +85,16 @@ def upsert_statements(spec: TableSpec, incoming: str) -> list[str]:
 
 def merge_into(con: duckdb.DuckDBPyConnection, spec: TableSpec, incoming: str) -> None:
     """Merge `incoming` (a relation with `spec`'s columns) into `spec`; the caller holds the transaction."""
-    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {spec.name})").fetchone()[0]
-    for sql in [insert_sql(spec, incoming)] if empty else upsert_statements(spec, incoming):
+    if con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {spec.name})").fetchone()[0]:
+        con.execute(insert_sql(spec, incoming))
+        return
+    spent, stored = [], 0
+    for sql in upsert_statements(spec, incoming):
+        t = time.perf_counter()
         con.execute(sql)
+        spent.append(time.perf_counter() - t)
+        if sql.startswith(f"CREATE OR REPLACE TEMP TABLE {OLD}"):
+            stored = con.execute(f"SELECT count(*) FROM {OLD}").fetchone()[0]
+    # not "merge ...": that prefix is the ingest crash hook's cue (one per table, see ingest.pipeline)
+    log.debug("%s: %d stored rows met the batch; %s", spec.name, stored,
+              ", ".join(f"{step} {s:.2f}s" for step, s in zip(STEPS, spent)))
