@@ -195,12 +195,16 @@ def main() -> None:
     print(f"{len(days)} nights from {days[0]} to {days[-1]}", flush=True)
     if args.from_night > 1 and not Path(store).exists():
         preload(nights_dir, days[: args.from_night - 1], store, args.preload_chunk)
-    print("| night | day | exit | wall s | ingest s | detect s | peak RSS GiB | rows loaded | rings | store MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| night | day | exit | wall s | ingest s | merge s | detect s | other s | peak RSS GiB | rows loaded "
+          "| rings | store MiB | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     results = []
     for n in range(args.from_night, len(days) + 1):
         day = days[n - 1]
-        code, wall, rss, err = _cli("nightly", "--input", str(nights_dir), "--date", day, "--store", store)
+        with heavy_step():  # the load average is read inside the lock: it is this night's machine
+            load_before = os.getloadavg()[0]
+            code, wall, rss, err = _run_cli("nightly", "--input", str(nights_dir), "--date", day, "--store", store)
+            load_after = os.getloadavg()[0]
         report_path = nights_dir / "_reports" / "latest.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
         loaded = sum(p["rows_loaded"] for p in report.get("partitions", []))
@@ -208,16 +212,19 @@ def main() -> None:
         size = Path(store).stat().st_size / 2**20
         t = report.get("timings", {})
         ingest, detect = sum(t.get("ingest_s", {}).values()), t.get("detect_s") or 0.0
-        print(f"| {n} | {day} | {code} | {wall:.1f} | {ingest:.1f} | {detect:.1f} | {rss:.2f} | {loaded:,} | {rings} "
-              f"| {size:,.0f} |", flush=True)
+        # merge: the ingest phase past staging (merges into the store, their commits, the ring snapshot)
+        merge = t.get("phases_s", {}).get("ingest", ingest) - ingest
+        other = wall - ingest - merge - detect  # start-up, imports, write-back, report, close
+        print(f"| {n} | {day} | {code} | {wall:.1f} | {ingest:.1f} | {merge:.1f} | {detect:.1f} | {other:.1f} "
+              f"| {rss:.2f} | {loaded:,} | {rings} | {size:,.0f} | {load_before:.1f}–{load_after:.1f} |", flush=True)
         if code not in (0, 3):
             print(err, file=sys.stderr)
             break
-        results.append((n, wall, rss))
+        results.append((n, wall, rss, size))
     if len(results) > 1:
-        (n0, w0, r0), (n1, w1, r1) = results[0], results[-1]
+        (n0, w0, r0, s0), (n1, w1, r1, s1) = results[0], results[-1]
         print(f"\nnight {n0} -> {n1}: wall {w0:.1f}s -> {w1:.1f}s (x{w1 / w0:.2f}), "
-              f"peak RSS {r0:.2f} -> {r1:.2f} GiB (x{r1 / r0:.2f})")
+              f"peak RSS {r0:.2f} -> {r1:.2f} GiB (x{r1 / r0:.2f}), store {s0:,.0f} -> {s1:,.0f} MiB (x{s1 / s0:.2f})")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ def run_nightly(settings: Settings, input_dir: Path, until: date | None = None,
 def _run(store: GraphStore, settings: Settings, input_dir: Path, until: date | None,
          partitions: list[Partition], lock: NightlyLock) -> NightlyOutcome:
     started = time.perf_counter()
+    phases: dict[str, float] = {}  # wall seconds of what this process did (a resumed run skips some)
     unfinished = [r for r in state.runs(store) if r.status != COMPLETE]
     run = unfinished[-1] if unfinished else None
     if run is not None:
@@ -111,6 +112,7 @@ def _run(store: GraphStore, settings: Settings, input_dir: Path, until: date | N
                              date_limit=until.isoformat() if until else None, input_dir=str(input_dir))
             event("run.start", run_id=run.run_id, pending=[p.name for p in pending])
         lock.set_run(run.run_id)
+        phase = time.perf_counter()
         for i, part in enumerate(pending):
             _take(store, settings, run, part)
             if i + 1 < len(pending):
@@ -118,13 +120,19 @@ def _run(store: GraphStore, settings: Settings, input_dir: Path, until: date | N
         run.status, run.ingested_at = INGESTED, state.now()
         run.previous = ring_snapshot(store.rings(with_members=False))
         state.save(store, state.run_rows(run))
+        phases["ingest"] = round(time.perf_counter() - phase, 3)  # staging, merges, bookkeeping commits
         crash.crash_if("after-ingest")
     lock.set_run(run.run_id)
     if run.detection_run_id is None:
+        phase = time.perf_counter()
         run.detection_run_id = _detect(store, settings, run)
+        phases["detect"] = round(time.perf_counter() - phase, 3)  # with its imports and write-back
         crash.crash_if("after-detect")
+    phase = time.perf_counter()
     parts = state.partitions(store, run.run_id)
     report = build_report(store, run, parts)
+    phases["report"] = round(time.perf_counter() - phase, 3)  # built from the store
+    report["timings"]["phases_s"] = phases
     report["timings"]["total_s"] = round(time.perf_counter() - started, 3)
     files = write_report_files(report, settings.report_dir or input_dir / "_reports")
     run.status, run.report, run.exit_code, run.finished_at = COMPLETE, report, report["exit_code"], state.now()

@@ -12,11 +12,12 @@ import pyarrow.dataset as ds
 
 from linkage.store.base import GraphStore, StoreBusy, Table
 from linkage.store.embedded_decisions import EmbeddedDecisions
+from linkage.store.embedded_merge import merge_into
 from linkage.store.models import (
     DetectionResult, DetectionRun, GraphStats, IngestedFile, Ring, RingArtifact, RingChange, RingMember,
 )
 from linkage.store.models import AllowlistEntry, RingDecision, RingMember
-from linkage.store.tables import ARTIFACT_EDGES, ARRAY_TABLES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, Merge, TableSpec
+from linkage.store.tables import ARTIFACT_EDGES, ARRAY_TABLES, GRAPH_TABLES, NIGHTLY_TABLES, TABLES, TableSpec
 
 RESULT_DDL = """
 CREATE TABLE IF NOT EXISTS detection_run (
@@ -37,40 +38,6 @@ CREATE TABLE IF NOT EXISTS ring_change (
 def _ddl(spec: TableSpec) -> str:
     cols = ", ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
     return f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols});"
-
-
-def _merge_sql(spec: TableSpec, incoming: str) -> str:
-    """Rebuild `spec` as old ∪ incoming, grouped by key with each column's merge rule.
-
-    A full rebuild instead of a keyed upsert: no index to keep in memory on
-    tables of tens of millions of rows, and DuckDB rewrites them in seconds.
-    """
-    select = []
-    for c in spec.columns:
-        if c.merge is Merge.KEY:
-            select.append(c.name)
-        elif c.merge is Merge.LATEST:
-            select.append(f"arg_max({c.name}, _seq) FILTER (WHERE {c.name} IS NOT NULL) AS {c.name}")
-        else:
-            select.append(f"CAST({c.merge.value}({c.name}) AS {c.sql_type}) AS {c.name}")
-    names = ", ".join(spec.names)
-    keys = ", ".join(spec.keys)
-    return (
-        f"CREATE OR REPLACE TABLE {spec.name} AS SELECT {', '.join(select)} FROM ("
-        f" SELECT {names}, 0 AS _seq FROM {spec.name}"
-        f" UNION ALL SELECT {names}, 1 AS _seq FROM {incoming}"
-        f") GROUP BY {keys}"
-    )
-
-
-def _insert_sql(spec: TableSpec, incoming: str) -> str:
-    """Append `incoming` to an empty `spec` table as is.
-
-    The pipeline hands over batches already aggregated to one row per key, so
-    on an empty table the old ∪ incoming GROUP BY would only cost time and memory.
-    """
-    cols = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in spec.columns)
-    return f"INSERT INTO {spec.name} ({', '.join(spec.names)}) SELECT {cols} FROM {incoming}"
 
 
 def _parquet_source(table: Table) -> str | None:
@@ -175,11 +142,9 @@ class EmbeddedStore(GraphStore):
                 source = _parquet_source(table)
                 if source is None:
                     self.con.register(view, table)
-                empty = self.con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {spec.name})").fetchone()[0]
-                incoming = source or view
-                sql = _insert_sql(spec, incoming) if empty else _merge_sql(spec, incoming)
-                with self.timed(f"merge {name}", sql):
-                    self.con.execute(sql)
+                # only the keys the batch carries are rewritten (embedded_merge: same rows as a rebuild)
+                with self.timed(f"merge {name}", f"merge into {spec.name}"):
+                    merge_into(self.con, spec, source or view)
                 if source is None:
                     self.con.unregister(view)
             self.con.execute("COMMIT")
