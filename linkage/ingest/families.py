@@ -48,7 +48,7 @@ LEARN_SHARE = 0.01  # a band key is learnt when at least this share of the famil
 MAX_LEARNT_PER_CHUNK = 256  # per family and chunk: the most frequent keys are plenty to be found by
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _find(parent: np.ndarray, x: int) -> int:
     root = x
     while parent[root] != root:
@@ -58,40 +58,81 @@ def _find(parent: np.ndarray, x: int) -> int:
     return root
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
-    same = 0
-    for j in range(sig.shape[1]):
-        if sig[a, j] == sig[b, j]:
-            same += 1
-    return same >= need
+    k = sig.shape[1]
+    allowed = k - need  # unequal values allowed: stop as soon as there are more
+    differ = 0
+    for j in range(k):
+        if sig[a, j] != sig[b, j]:
+            differ += 1
+            if differ > allowed:
+                return False
+    return True
 
 
-@njit(cache=True)
+_DIGIT = 11  # bits per radix pass: 2,048 counters stay in L1
+
+
+@njit(cache=True, nogil=True)
+def _sort_keys(flat: np.ndarray, bands: int) -> tuple[np.ndarray, np.ndarray]:
+    """Band keys sorted (LSD radix, stable) and the prompt (row // bands) each came from.
+
+    Stable on purpose: within a run of equal keys the prompts stay in chunk order, so the run's
+    head (the prompt `_components` checks the others against) does not depend on the sort
+    implementation (numpy's quicksort leaves the order of equal keys unspecified)."""
+    n = len(flat)
+    keys, idx = flat.copy(), np.arange(n)
+    tmp_keys, tmp_idx = np.empty_like(keys), np.empty_like(idx)
+    size = 1 << _DIGIT
+    mask = np.uint64(size - 1)
+    for shift in range(0, 64, _DIGIT):
+        count = np.zeros(size + 1, np.int64)
+        s = np.uint64(shift)
+        for i in range(n):
+            count[((keys[i] >> s) & mask) + 1] += 1
+        if count.max() == n:  # every key has the same digit here: the pass would not move anything
+            continue
+        for d in range(size):
+            count[d + 1] += count[d]
+        for i in range(n):
+            d = (keys[i] >> s) & mask
+            pos = count[d]
+            count[d] = pos + 1
+            tmp_keys[pos], tmp_idx[pos] = keys[i], idx[i]
+        keys, tmp_keys = tmp_keys, keys
+        idx, tmp_idx = tmp_idx, idx
+    return keys, idx // bands
+
+
+@njit(cache=True, nogil=True)
 def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
     """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
-    signature values (a candidate is checked against the first prompt of its key's run)."""
+    signature values (a candidate is checked against one prompt of its key's run, its head)."""
     parent = np.arange(n)
     start = 0
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
             continue
-        head = owners[start]
-        for j in range(start + 1, i):
-            if _similar(sig, head, owners[j], need):
-                a, b = _find(parent, head), _find(parent, owners[j])
-                if a != b:
-                    if a < b:
-                        parent[b] = a
-                    else:
-                        parent[a] = b
+        # the prompt the others are checked against: one picked by the key, so that one odd prompt does
+        # not head every run it is in (the runs are in chunk order: `_sort_keys`)
+        head = owners[start + np.int64(sorted_keys[start] % np.uint64(i - start))]
+        for j in range(start, i):
+            if owners[j] == head:
+                continue
+            a, b = _find(parent, head), _find(parent, owners[j])
+            if a != b and _similar(sig, head, owners[j], need):  # joined already: nothing to check
+                if a < b:
+                    parent[b] = a
+                else:
+                    parent[a] = b
         start = i
     for i in range(n):
         parent[i] = _find(parent, i)
     return parent
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
                 out_comp: np.ndarray, out_key: np.ndarray, out_count: np.ndarray) -> int:
     """(component, key, prompts) for every key held by a component, from entries sorted by key."""
@@ -117,7 +158,7 @@ def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _consensus_ids(sig: np.ndarray, members: np.ndarray, first: np.ndarray, size: np.ndarray,
                    sample: int, share: float, k: int) -> np.ndarray:
     """Per component (its members are members[first[c]:first[c] + size[c]]): a hash of the `k` smallest
@@ -154,7 +195,7 @@ def _consensus_ids(sig: np.ndarray, members: np.ndarray, first: np.ndarray, size
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _mix_id(x: np.uint64) -> np.uint64:
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -227,10 +268,7 @@ class FamilyIndex:
         rows = np.flatnonzero(valid)
         if not len(rows):
             return family
-        flat = keys[rows].ravel()
-        order = np.argsort(flat)
-        flat = flat[order]
-        owner = order // bands  # argsort gives int64 already
+        flat, owner = _sort_keys(keys[rows].ravel(), bands)
         sig_rows = sig if len(rows) == n else sig[rows]  # one copy at most (256 bytes a prompt)
         root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
         run_comp = np.empty(len(flat), np.int64)
