@@ -8,8 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from linkage.ingest.families import FamilyIndex, _sort_keys, assign_families
+from linkage.ingest.families import SIMILARITY, FamilyIndex, _components, _sort_keys, assign_families
 from linkage.ingest.fingerprint import fingerprint_table
+from linkage.ingest.minhash import signatures
 from linkage.ingest.prompt_map import build_prompt_map
 from linkage.ingest.seen import SeenHashes
 from linkage.simulate import templates as T
@@ -31,14 +32,37 @@ def test_seen_hashes_mark_only_the_first_occurrence_across_batches_and_growth() 
     assert len(seen) == len(reference)
 
 
-def test_radix_sort_of_band_keys_is_the_stable_sort() -> None:
+def test_band_keys_sorted_band_by_band_keep_each_key_with_its_prompt() -> None:
     rng = np.random.default_rng(5)
-    flat = rng.integers(0, 2 ** 63, 50_000, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-    flat[::9] = flat[4]  # long runs of one key, as a family's common band keys make
-    flat[1::13] = np.uint64(2 ** 64 - 1)
-    keys, owners = _sort_keys(flat, 16)
-    order = np.argsort(flat, kind="stable")
-    assert np.array_equal(keys, flat[order]) and np.array_equal(owners, order // 16)
+    keys = rng.integers(0, 2 ** 63, (3_000, 16), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    keys[::9] = keys[4]  # long runs of one key, as a family's common band keys make
+    flat, owner = _sort_keys(keys)
+    for t in range(16):
+        seg, who = flat[t * 3_000:(t + 1) * 3_000], owner[t * 3_000:(t + 1) * 3_000]
+        assert np.all(seg[1:] >= seg[:-1]) and np.array_equal(keys[who, t], seg)
+        assert np.array_equal(np.sort(who), np.arange(3_000))
+
+
+def test_components_do_not_depend_on_the_order_within_a_run_of_equal_keys() -> None:
+    a, b = operator_bank(2)
+    rng = np.random.default_rng(9)
+    texts = [T.fill(a if i % 2 else b, rng, T.FILL_STYLES[i % 5]) for i in range(400)]
+    sig, keys, valid = signatures(texts)
+    assert valid.all()
+    flat, owner = _sort_keys(keys)
+    need = int(np.ceil(SIMILARITY * sig.shape[1]))
+    root = _components(flat, owner, sig, need, len(texts))
+    for seed in range(3):  # the same runs, each shuffled within itself
+        perm = np.lexsort((np.random.default_rng(seed).random(len(flat)), flat))
+        assert np.array_equal(_components(flat[perm], owner[perm], sig, need, len(texts)), root)
+    assert len(np.unique(root)) < 40  # the two templates did join (each into a few components at most)
+    # a chain the head decides: B is similar to A and to C, A and C are not; one key holds all three
+    chain = np.zeros((3, 64), np.uint32)
+    chain[1, :20] = 1
+    chain[2, :40] = 1
+    got = {tuple(_components(np.full(3, np.uint64(77)), np.array(order), chain, need, 3))
+           for order in ([0, 1, 2], [1, 0, 2], [2, 1, 0], [2, 0, 1])}
+    assert len(got) == 1
 
 
 @pytest.fixture(scope="module")

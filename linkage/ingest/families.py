@@ -71,38 +71,21 @@ def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
     return True
 
 
-_DIGIT = 11  # bits per radix pass: 2,048 counters stay in L1
+def _sort_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The band keys of a chunk (prompts x bands) as runs of equal keys, and the prompt each came from.
 
-
-@njit(cache=True, nogil=True)
-def _sort_keys(flat: np.ndarray, bands: int) -> tuple[np.ndarray, np.ndarray]:
-    """Band keys sorted (LSD radix, stable) and the prompt (row // bands) each came from.
-
-    Stable on purpose: within a run of equal keys the prompts stay in chunk order, so the run's
-    head (the prompt `_components` checks the others against) does not depend on the sort
-    implementation (numpy's quicksort leaves the order of equal keys unspecified)."""
-    n = len(flat)
-    keys, idx = flat.copy(), np.arange(n)
-    tmp_keys, tmp_idx = np.empty_like(keys), np.empty_like(idx)
-    size = 1 << _DIGIT
-    mask = np.uint64(size - 1)
-    for shift in range(0, 64, _DIGIT):
-        count = np.zeros(size + 1, np.int64)
-        s = np.uint64(shift)
-        for i in range(n):
-            count[((keys[i] >> s) & mask) + 1] += 1
-        if count.max() == n:  # every key has the same digit here: the pass would not move anything
-            continue
-        for d in range(size):
-            count[d + 1] += count[d]
-        for i in range(n):
-            d = (keys[i] >> s) & mask
-            pos = count[d]
-            count[d] = pos + 1
-            tmp_keys[pos], tmp_idx[pos] = keys[i], idx[i]
-        keys, tmp_keys = tmp_keys, keys
-        idx, tmp_idx = tmp_idx, idx
-    return keys, idx // bands
+    Band by band: a band's index is hashed into its keys, so equal keys never span two bands, and
+    a sort of one band's keys stays in cache where one sort of all of them would not (3x faster).
+    The order within a run is whatever the sort leaves; nothing downstream depends on it."""
+    n, bands = keys.shape
+    flat = np.empty(n * bands, np.uint64)
+    owner = np.empty(n * bands, np.int64)
+    for t in range(bands):
+        col = keys[:, t]
+        order = np.argsort(col)
+        flat[t * n:(t + 1) * n] = col[order]
+        owner[t * n:(t + 1) * n] = order
+    return flat, owner
 
 
 @njit(cache=True, nogil=True)
@@ -114,9 +97,14 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
             continue
-        # the prompt the others are checked against: one picked by the key, so that one odd prompt does
-        # not head every run it is in (the runs are in chunk order: `_sort_keys`)
-        head = owners[start + np.int64(sorted_keys[start] % np.uint64(i - start))]
+        # The prompt the others are checked against: drawn by a hash of (key, prompt), so it does not
+        # depend on the order the sort left the run in, and one odd prompt does not head every run it is in.
+        head = owners[start]
+        best = _mix_id(sorted_keys[start] ^ np.uint64(head))
+        for j in range(start + 1, i):
+            h = _mix_id(sorted_keys[start] ^ np.uint64(owners[j]))
+            if h < best or (h == best and owners[j] < head):
+                best, head = h, owners[j]
         for j in range(start, i):
             if owners[j] == head:
                 continue
@@ -268,7 +256,7 @@ class FamilyIndex:
         rows = np.flatnonzero(valid)
         if not len(rows):
             return family
-        flat, owner = _sort_keys(keys[rows].ravel(), bands)
+        flat, owner = _sort_keys(keys[rows])
         sig_rows = sig if len(rows) == n else sig[rows]  # one copy at most (256 bytes a prompt)
         root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
         run_comp = np.empty(len(flat), np.int64)
