@@ -80,8 +80,9 @@ def _sort_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, bands = keys.shape
     flat = np.empty(n * bands, np.uint64)
     owner = np.empty(n * bands, np.int64)
+    by_band = np.ascontiguousarray(keys.T)  # one pass, then each band's keys are contiguous
     for t in range(bands):
-        col = keys[:, t]
+        col = by_band[t]
         order = np.argsort(col)
         flat[t * n:(t + 1) * n] = col[order]
         owner[t * n:(t + 1) * n] = order
