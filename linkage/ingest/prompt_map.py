@@ -111,14 +111,18 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
                 t0 = time.perf_counter()
             reader.close()  # the connection is free again once its result is closed
             spent["read"] += time.perf_counter() - t0
-            while (job := pending.take(final=True)) is not None:
-                running = process(job, running, pool)
             if running is not None:
                 t0 = time.perf_counter()
                 running.result()
                 spent["wait"] += time.perf_counter() - t0
     finally:
         numba.set_num_threads(threads)
+    # The last (often the only: a nightly batch) chunk has nothing to overlap with: all threads on each pass.
+    while (job := pending.take(final=True)) is not None:
+        t0 = time.perf_counter()
+        fps = fingerprint_table(job[1])
+        spent["fingerprint"] += time.perf_counter() - t0
+        families_of(job[0], job[1], fps)
     t0 = time.perf_counter()
     empty = pa.table({"ph": pa.array([], pa.uint64()), "fingerprint": pa.array([], pa.string()),
                       "simhash": pa.array([], pa.uint64()), "capability": pa.array([], pa.string()),
