@@ -54,7 +54,7 @@ def _add(mins: np.ndarray, h: np.uint64, mult: np.ndarray, add: np.ndarray) -> N
             mins[j] = v
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _signatures(data: np.ndarray, offsets: np.ndarray, rows: int, min_words: int, unigrams: bool,
                 mult: np.ndarray, add: np.ndarray, sig: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> None:
     n = len(offsets) - 1

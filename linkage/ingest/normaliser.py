@@ -526,7 +526,7 @@ def capability_code(data, start, end, atoms, offsets, cue_of, first_b, count_b, 
     return code
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first_b, count_b, first_f, count_f, lead_f, masks,
             template_hex, simhashes, caps, keep, kept, kept_len):
     n = len(offsets) - 1

@@ -114,7 +114,7 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
     }))
     prompt_sql = " UNION ALL ".join(f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
                                     for rel, t in staged["requests"]) or "SELECT NULL::VARCHAR AS v"
-    build_prompt_map(con, f"SELECT DISTINCT v FROM ({prompt_sql})", families if families is not None else FamilyIndex(),
+    build_prompt_map(con, prompt_sql, families if families is not None else FamilyIndex(),
                      workers=workers)
 
 
