@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=None, description="RFC 3339 time of a model release, for the traffic-shift signal"
     )
     ring_threshold: float = Field(default=0.6, description="Minimum score to report a community as a ring")
+    ring_min_coordination: float = Field(
+        default=0.2, description="A ring's score is scaled down until its strongest coordinated behaviour "
+        "(templates, synchrony, creation burst, release rush) reaches this: youth and volume alone are no ring")
     seed: int = Field(default=42, description="Seed for community detection")
     # ---- detection (issue #3); see linkage/detect/*.py for how each is used ----
     top_k: int = Field(default=10, description="Strongest neighbours kept per account in the similarity graph")
@@ -125,6 +128,9 @@ class Settings(BaseSettings):
     consolidate_weak_share: float = Field(
         default=0.5, description="Weak rule: shared content counts only when this share of each ring's members "
         "use it (the job every head runs, not a stray card)")
+    consolidate_job_share: float = Field(
+        default=0.4, description="Job rule: rings whose shared templates carry this share of each one's own "
+        "template traffic merge (one private job fed to both); above 1 turns it off")
     consolidate_creation_days: float = Field(
         default=7.0, description="Two rings agree on creation when both were created within one window this wide")
     consolidate_switch_jump: float = Field(

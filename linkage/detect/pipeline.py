@@ -44,12 +44,12 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
             "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
-            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist",
+            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "ring_min_coordination", "seed", "model_release", "allowlist",
             "sync_window_seconds", "sync_min_ticks", "sync_account_z", "sync_max_group", "sync_min_shared",
             "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
             "release_window_hours", "release_prior_requests",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
-            "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_weak_share",
+            "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_weak_share", "consolidate_job_share",
             "consolidate_creation_days",
             "consolidate_switch_jump", "consolidate_switch_support", "consolidate_sync_pairs")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
@@ -112,7 +112,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     def score(lab: np.ndarray) -> list[dict[str, float]]:
         return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
                                  created, act, capability, settings.burst_minutes * 60, sync,
-                                 settings.young_days * 86_400)
+                                 settings.young_days * 86_400, settings.ring_min_coordination)
 
     scores = score(labels)
     is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
@@ -137,6 +137,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             settings.consolidate_min_overlap, settings.consolidate_outside_accounts,
             settings.consolidate_outside_share, min_agreements=settings.consolidate_min_agreements,
             min_families=settings.consolidate_min_families, weak_share=settings.consolidate_weak_share,
+            job_share=settings.consolidate_job_share,
             timing=ring_timing(labels, n_labels, created, act.windows, agreement, reported), sync=sync,
             agreement=agreement)
         consolidated = len(reported) - len(joined_reported)

@@ -19,7 +19,10 @@ Each component is in [0, 1]:
   a release, above the population's.
 The score (`combine`) rests on the operator *behaviours* only (templates, synchrony,
 creation, release shift, volume): evidence kinds and exclusivity say a group is tied
-together, which households and companies are too. Companies (one NAT, one card, one
+together, which households and companies are too. Youth and volume describe each account
+alone: a small young heavy team has both by chance (about one legitimate account in six
+is young), so they count only beside something the members do *together* (templates,
+synchrony, a creation burst, a release rush): the coordination gate. Companies (one NAT, one card, one
 domain, internal templates, office hours) score low: no lockstep, old accounts, no
 release rush; a company's scripted pipeline is stopped by the lifecycle gate.
 """
@@ -39,6 +42,9 @@ COMPONENTS = ("evidence_kinds", "exclusivity", "template_concentration", "capabi
 # What operators do that ordinary groups do not, each in [0, 1]; the score is the mean of the
 # best TOP of them (several weak signals agreeing, none required), times the lifecycle gate.
 BEHAVIOURS = ("template_concentration", "synchrony", "creation", "release_shift", "volume")
+# ...and times the coordination gate: what members do together, not what each account is
+# (youth and volume are per account)
+COORDINATED = ("template_concentration", "synchrony", "creation_burst", "release_shift")
 TOP = 3
 GATE_SIZE = (10, 30)
 TARGETED = ("reasoning", "coding", "tool_use")
@@ -55,7 +61,8 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
                       linked: np.ndarray, lock: tuple[np.ndarray, ...],
                       lock_min_windows: int, created: np.ndarray, act: Activity,
                       capability: np.ndarray, burst_seconds: float,
-                      sync: SyncPairs | None = None, young_seconds: float = 120 * 86_400) -> list[dict[str, float]]:
+                      sync: SyncPairs | None = None, young_seconds: float = 120 * 86_400,
+                      min_coordination: float = 0.0) -> list[dict[str, float]]:
     """Components per community label 0..L-1 (see module doc)."""
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if n_labels == 0:
@@ -163,7 +170,7 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     shift = np.clip(2.0 * (mean_share - pop) / max(1e-9, 1.0 - pop), 0, 1)
     comps["release_shift"] = np.where(has, shift, 0.0)
 
-    scores = combine(comps, size)
+    scores = combine(comps, size, min_coordination)
     out = []
     for i in range(n_labels):
         row = {k: round(float(comps[k][i]), 4) for k in COMPONENTS}
@@ -172,7 +179,7 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     return out
 
 
-def combine(comps: dict[str, np.ndarray], size: np.ndarray) -> np.ndarray:
+def combine(comps: dict[str, np.ndarray], size: np.ndarray, min_coordination: float = 0.0) -> np.ndarray:
     """Score per community from its components and sizes (see module doc).
 
     The mean of the TOP strongest behaviours, so that any three agreeing suffice and no
@@ -180,10 +187,15 @@ def combine(comps: dict[str, np.ndarray], size: np.ndarray) -> np.ndarray:
     accounts are fresh, or chase a release, or are many (scale: 0 at GATE_SIZE[0]
     members, 1 at GATE_SIZE[1]), while a company's scripted pipeline (a few accounts,
     one template, on a schedule, heavy) is none of these and must not be a ring.
+    Times the coordination gate min(1, best COORDINATED behaviour / `min_coordination`)
+    (0: off): accounts that are merely young and heavy, each on its own, are no ring.
     """
     creation = np.maximum(comps["creation_burst"], comps["account_youth"])
     values = np.stack([creation if b == "creation" else comps[b] for b in BEHAVIOURS], axis=1)
     top = -np.sort(-values, axis=1)[:, :TOP].mean(axis=1)
     scale = np.clip((size - GATE_SIZE[0]) / (GATE_SIZE[1] - GATE_SIZE[0]), 0, 1)
     gate = np.maximum.reduce([creation, comps["release_shift"], scale])
+    if min_coordination > 0:
+        together = np.maximum.reduce([comps[k] for k in COORDINATED])
+        gate = gate * np.clip(together / min_coordination, 0, 1)
     return top * gate
