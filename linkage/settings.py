@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     min_ring_size: int = Field(default=3, description="Smallest community reported as a ring")
     min_tie: float = Field(
         default=0.25, description="Members tied to their community below this share of its median member are dropped")
+    detach_bridged: bool = Field(
+        default=True, description="Groups hanging on a community by a single link (a household glued to an "
+        "operator's head) become communities of their own")
     burst_minutes: int = Field(
         default=60, description="Accounts created within this many minutes of another member are a burst")
     # ---- synchrony: acting together in seconds, whatever is sent (see linkage/detect/synchrony.py) ----
@@ -102,6 +105,10 @@ class Settings(BaseSettings):
         "cards, templates, network, timing, creation, release")
     young_days: float = Field(
         default=120, description="Accounts created within this many days of the data's end count as young")
+    youth_saturation_log10p: float = Field(
+        default=6.0, description="Youth counts fully only when that many young members would happen by chance "
+        "(at the population's young share) with probability below 10^-this: three young team mates are no "
+        "surprise, thirty fresh accounts are; 0 turns the bound off")
     release_window_hours: float = Field(
         default=72, description="Hours after a model release in which a rush to it counts as release shift")
     release_prior_requests: float = Field(

@@ -13,7 +13,7 @@ import xxhash
 
 from linkage.detect.ablation import Ablation
 from linkage.detect.agreement import AgreementParams, ring_timing
-from linkage.detect.communities import communities, merge_fragments, peel
+from linkage.detect.communities import communities, detach_bridged_groups, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
 from linkage.detect.decisions import review_dismissed, store_allowlist
 from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
@@ -44,9 +44,9 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
             "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
-            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "ring_min_coordination", "seed", "model_release", "allowlist",
+            "min_ring_size", "min_tie", "detach_bridged", "burst_minutes", "ring_threshold", "ring_min_coordination", "seed", "model_release", "allowlist",
             "sync_window_seconds", "sync_min_ticks", "sync_account_z", "sync_max_group", "sync_min_shared",
-            "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
+            "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days", "youth_saturation_log10p",
             "release_window_hours", "release_prior_requests",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
             "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_weak_share", "consolidate_job_share",
@@ -106,13 +106,16 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     find_communities = store.community_finder(links.account_ids) or communities  # Neo4j: in GDS
     labels = find_communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
                          settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
+    if settings.detach_bridged:  # (both engines: a household glued to a head by one link)
+        labels = detach_bridged_groups(labels, pw.a[linked], pw.b[linked], settings.min_ring_size)
     t = mark("communities", t)
     capability = _capability_mask(store, links)
 
     def score(lab: np.ndarray) -> list[dict[str, float]]:
         return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
                                  created, act, capability, settings.burst_minutes * 60, sync,
-                                 settings.young_days * 86_400, settings.ring_min_coordination)
+                                 settings.young_days * 86_400, settings.ring_min_coordination,
+                                 settings.youth_saturation_log10p)
 
     scores = score(labels)
     is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)

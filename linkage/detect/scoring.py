@@ -13,7 +13,10 @@ Each component is in [0, 1]:
 - synchrony: share of members in lockstep with another member on a prompt, or in
   synchrony with one (the same seconds beyond chance, whatever was sent);
 - creation_burst: share of members created within `burst_minutes` of another member;
-- account_youth: share of members created within `young_days` of the data's end;
+- account_youth: share of members created within `young_days` of the data's end (half
+  young → 0, nine tenths → 1), and no more than how surprising that many young members are
+  at the population's young share (binomial tail; full at 10^-`youth_saturation_log10p`):
+  three young accounts of a team happen by chance, thirty do not;
 - volume: members' median requests against the population median (10× → 1);
 - release_shift: members' share of new-model traffic within `release_window_hours` of
   a release, above the population's.
@@ -30,6 +33,7 @@ release rush; a company's scripted pipeline is stopped by the lifecycle gate.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binom
 
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.similarity import KIND_MIN, PairWeights
@@ -62,7 +66,8 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
                       lock_min_windows: int, created: np.ndarray, act: Activity,
                       capability: np.ndarray, burst_seconds: float,
                       sync: SyncPairs | None = None, young_seconds: float = 120 * 86_400,
-                      min_coordination: float = 0.0) -> list[dict[str, float]]:
+                      min_coordination: float = 0.0, youth_saturation_log10p: float = 0.0
+                      ) -> list[dict[str, float]]:
     """Components per community label 0..L-1 (see module doc)."""
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if n_labels == 0:
@@ -151,6 +156,9 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     # a fresh operator's accounts are (nearly) all young; ~1 in 10 ordinary accounts is
     share = _per_label_mean(labels[known], young.astype(float), n_labels)
     comps["account_youth"] = np.clip((share - 0.5) / 0.4, 0, 1)
+    if youth_saturation_log10p > 0:
+        comps["account_youth"] = np.minimum(comps["account_youth"], _youth_surprise(
+            labels[known], young, n_labels, created, act.span_end - young_seconds, youth_saturation_log10p))
 
     # volume: median requests per member vs population median of active accounts
     active_req = act.requests[act.requests > 0]
@@ -177,6 +185,20 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
         row["score"] = round(float(scores[i]), 4)
         out.append(row)
     return out
+
+
+def _youth_surprise(labels: np.ndarray, young: np.ndarray, n_labels: int, created: np.ndarray,
+                    young_since: float, saturation: float) -> np.ndarray:
+    """Per label: -log10 P(at least this many young members | population young share) / saturation, in [0, 1]."""
+    known = created >= 0
+    p0 = float(np.mean(created[known] >= young_since)) if known.any() else 0.0
+    n = np.bincount(labels, minlength=n_labels)
+    k = np.bincount(labels, weights=young.astype(float), minlength=n_labels)
+    if p0 <= 0:
+        return np.where(k > 0, 1.0, 0.0)
+    with np.errstate(divide="ignore"):
+        surprise = -binom.logsf(k - 1, n, p0) / np.log(10)
+    return np.clip(np.where(k > 0, surprise, 0.0) / saturation, 0, 1)
 
 
 def combine(comps: dict[str, np.ndarray], size: np.ndarray, min_coordination: float = 0.0) -> np.ndarray:
