@@ -15,7 +15,8 @@ Each component is in [0, 1]:
 - creation_burst: share of members created within `burst_minutes` of another member;
 - account_youth: share of members created within `young_days` of the data's end (half
   young → 0, nine tenths → 1), and no more than how surprising that many young members are
-  at the population's young share (binomial tail; full at 10^-`youth_saturation_log10p`):
+  at the young share of every account outside it (binomial tail; full at
+  10^-`youth_saturation_log10p`):
   three young accounts of a team happen by chance, thirty do not;
 - volume: members' median requests against the population median (10× → 1);
 - release_shift: members' share of new-model traffic within `release_window_hours` of
@@ -189,16 +190,18 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
 
 def _youth_surprise(labels: np.ndarray, young: np.ndarray, n_labels: int, created: np.ndarray,
                     young_since: float, saturation: float) -> np.ndarray:
-    """Per label: -log10 P(at least this many young members | population young share) / saturation, in [0, 1]."""
+    """Per label: -log10 P(at least this many young members | the young share of every account
+    outside it) / saturation, in [0, 1]. Outside only: a big ring would raise its own baseline."""
     known = created >= 0
-    p0 = float(np.mean(created[known] >= young_since)) if known.any() else 0.0
     n = np.bincount(labels, minlength=n_labels)
     k = np.bincount(labels, weights=young.astype(float), minlength=n_labels)
-    if p0 <= 0:
-        return np.where(k > 0, 1.0, 0.0)
+    rest_n = np.maximum(int(known.sum()) - n, 0)
+    rest_young = np.maximum(float(np.sum(created[known] >= young_since)) - k, 0)
+    p0 = np.where(rest_n > 0, rest_young / np.maximum(rest_n, 1), 0.0)
     with np.errstate(divide="ignore"):
-        surprise = -binom.logsf(k - 1, n, p0) / np.log(10)
-    return np.clip(np.where(k > 0, surprise, 0.0) / saturation, 0, 1)
+        surprise = -binom.logsf(k - 1, n, np.clip(p0, 1e-12, 1.0)) / np.log(10)
+    surprise = np.where(k > 0, np.nan_to_num(surprise, posinf=np.inf), 0.0)
+    return np.clip(surprise / saturation, 0, 1)
 
 
 def combine(comps: dict[str, np.ndarray], size: np.ndarray, min_coordination: float = 0.0) -> np.ndarray:
