@@ -5,10 +5,16 @@ when one of them shares one link with one of its accounts (modularity's resoluti
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import numpy as np
+import pytest
+from detect_graphs import T0, GraphBuilder
 
+from linkage.detect import detect
 from linkage.detect.communities import detach_bridged_groups
+from linkage.settings import load_settings
+from linkage.store.embedded import EmbeddedStore
 
 
 def clique(nodes: range) -> list[tuple[int, int]]:
@@ -49,3 +55,25 @@ def test_other_communities_and_non_members_are_left_as_they_were():
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, -1])
     out = detach_bridged_groups(labels, a, b, min_size=3)  # communities of 4: below 2 × min_size
     assert out.tolist() == labels.tolist()
+
+
+@pytest.mark.embedded
+def test_a_household_sharing_one_link_with_a_ring_is_not_flagged_with_it(tmp_path):
+    g = GraphBuilder(41)
+    g.background(100)
+    ring = g.ring("opz", 12, cards=1)
+    home = [f"home-{i}" for i in range(5)]
+    for i, acc in enumerate(home):  # home IPs, a family card and domain: tied to each other ten times over
+        g.legit(acc, T0 - timedelta(days=600 - 30 * i), ips=["192.0.2.44", "192.0.2.45"], card="family-card",
+                domain="smith-family.example")
+    for acc in (home[0], ring[3]):  # one exit and one gift card in common: one link to one member
+        g.use(acc, "ip", "198.18.0.1", 5)
+        g.use(acc, "payment", "gift-card-77", 1)
+    store = EmbeddedStore(str(tmp_path / "g.duckdb"))
+    g.write(store)
+
+    def flagged(**settings) -> list[set[str]]:
+        return [set(r.members) for r in detect(store, load_settings(**settings)).rings if r.status == "active"]
+
+    assert flagged(detach_bridged=False) == [set(ring) | set(home)]
+    assert flagged() == [set(ring)]
