@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     detach_bridged: bool = Field(
         default=True, description="Groups hanging on a community by a single link (a household glued to an "
         "operator's head) become communities of their own")
+    drop_bystanders: bool = Field(
+        default=True, description="Ring members that act like none of the ring (no synchrony with a member, none of "
+        "its templates, not created in its burst, not young and heavy) are dropped: linked is not enough")
     burst_minutes: int = Field(
         default=60, description="Accounts created within this many minutes of another member are a burst")
     # ---- synchrony: acting together in seconds, whatever is sent (see linkage/detect/synchrony.py) ----

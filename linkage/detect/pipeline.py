@@ -13,6 +13,7 @@ import xxhash
 
 from linkage.detect.ablation import Ablation
 from linkage.detect.agreement import AgreementParams, ring_timing
+from linkage.detect.bystanders import acting_with_ring, drop_bystanders
 from linkage.detect.communities import communities, detach_bridged_groups, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
 from linkage.detect.decisions import review_dismissed, store_allowlist
@@ -44,7 +45,7 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
             "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
-            "min_ring_size", "min_tie", "detach_bridged", "burst_minutes", "ring_threshold", "ring_min_coordination", "seed", "model_release", "allowlist",
+            "min_ring_size", "min_tie", "detach_bridged", "drop_bystanders", "burst_minutes", "ring_threshold", "ring_min_coordination", "seed", "model_release", "allowlist",
             "sync_window_seconds", "sync_min_ticks", "sync_account_z", "sync_max_group", "sync_min_shared",
             "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days", "youth_saturation_log10p",
             "release_window_hours", "release_prior_requests",
@@ -148,6 +149,16 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             # a merged ring is reported because its parts were; its score is recomputed on the whole
             labels, reported = joined, joined_reported
             scores = score(labels)
+    if settings.drop_bystanders and reported:  # linked to a ring, but acting like none of it
+        acts = acting_with_ring(labels, reported, links, spec.df, sync, created, act, settings.burst_minutes * 60,
+                                settings.young_days * 86_400)
+        kept = drop_bystanders(labels, reported, acts)
+        if (kept != labels).any():
+            labels = kept
+            scores = score(labels)
+            size = np.bincount(labels[labels >= 0], minlength=len(scores))
+            reported = [r for r in reported if size[r] >= settings.min_ring_size
+                        and scores[r]["score"] >= settings.ring_threshold]
     member_lists = _members(labels, links.account_ids, reported)
     t = mark("scoring", t)
 
