@@ -75,5 +75,6 @@ def test_a_household_sharing_one_link_with_a_ring_is_not_flagged_with_it(tmp_pat
     def flagged(**settings) -> list[set[str]]:
         return [set(r.members) for r in detect(store, load_settings(**settings)).rings if r.status == "active"]
 
-    assert flagged(detach_bridged=False) == [set(ring) | set(home)]
+    assert flagged(detach_bridged=False, drop_bystanders=False) == [set(ring) | set(home)]
+    assert flagged(drop_bystanders=False) == [set(ring)]  # the bridge alone decides
     assert flagged() == [set(ring)]

@@ -52,8 +52,8 @@ def test_a_new_team_on_one_nat_and_card_is_not_flagged(tmp_path):
     store = EmbeddedStore(str(tmp_path / "g.duckdb"))
     g.write(store)
 
-    def flagged(**settings) -> list[set[str]]:  # (youth unbounded: the gate alone decides)
-        result = detect(store, load_settings(youth_saturation_log10p=0.0, **settings))
+    def flagged(**settings) -> list[set[str]]:  # (youth unbounded, bystanders kept: the gate alone decides)
+        result = detect(store, load_settings(youth_saturation_log10p=0.0, drop_bystanders=False, **settings))
         return [set(r.members) for r in result.rings if r.status == "active"]
 
     assert flagged(ring_min_coordination=0.0) == [set(team)]  # young + heavy: 0.67 without the gate
