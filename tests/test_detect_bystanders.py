@@ -47,3 +47,17 @@ def test_a_customer_linked_to_a_ring_but_acting_like_none_of_it_is_dropped(tmp_p
 def test_a_member_sending_the_rings_template_on_a_real_share_of_its_prompts_stays(tmp_path):
     store, ring = world(tmp_path, bystander_templates=20)  # 23 of its 99 prompts: over a tenth
     assert flagged(store) == [set(ring) | {"bystander"}]
+
+
+def test_a_ring_whose_every_member_is_a_bystander_is_no_ring(tmp_path):
+    g = GraphBuilder(52)
+    g.background(100)
+    team = [f"newco-{i}" for i in range(4)]
+    for i, acc in enumerate(team):  # linked (one NAT, one card), but nothing done together, old, light
+        g.legit(acc, T0 - timedelta(days=700 - 30 * i), ips=["203.0.113.9"], card="newco-card")
+    store = EmbeddedStore(str(tmp_path / "g.duckdb"))
+    g.write(store)
+    # scored as a ring only with every gate open; then all four are bystanders
+    loose = dict(ring_threshold=0.0, ring_min_coordination=0.0, youth_saturation_log10p=0.0)
+    assert flagged(store, drop_bystanders=False, **loose) == [set(team)]
+    assert flagged(store, **loose) == []

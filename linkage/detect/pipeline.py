@@ -156,8 +156,9 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
         if (kept != labels).any():
             labels = kept
             scores = score(labels)
-            size = np.bincount(labels[labels >= 0], minlength=len(scores))
-            reported = [r for r in reported if size[r] >= settings.min_ring_size
+            size = np.bincount(labels[labels >= 0], minlength=max(reported) + 1)
+            # (a ring whose every member was a bystander is gone, and may be past the last score)
+            reported = [r for r in reported if r < len(scores) and size[r] >= settings.min_ring_size
                         and scores[r]["score"] >= settings.ring_threshold]
     member_lists = _members(labels, links.account_ids, reported)
     t = mark("scoring", t)
