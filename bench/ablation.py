@@ -23,10 +23,14 @@ def main() -> None:
     ap.add_argument("--split", default="dev", choices=("dev", "heldout"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/linkage-bench"))
     ap.add_argument("--only", default="", help="comma-separated evidence names (default: all)")
+    ap.add_argument("--configs", default="", help="comma-separated configuration names of the split (default: all)")
     ap.add_argument("overrides", nargs="*", help="settings as KEY=VALUE")
     args = ap.parse_args()
     overrides = dict(o.split("=", 1) for o in args.overrides)
     configs = DEVELOPMENT if args.split == "dev" else HELD_OUT
+    if args.configs:
+        wanted = args.configs.split(",")
+        configs = tuple(c for c in configs if c.name in wanted)
     dirs = [(cfg, prepared(cfg, args.scale, args.work)) for cfg in configs]
     names = [x for x in args.only.split(",") if x] or ["", *EVIDENCE]
     print(f"{'without':<12}{'recall':>8}{'precision':>11}{'legit':>7}{'mean ARI':>10}")

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=None, description="RFC 3339 time of a model release, for the traffic-shift signal"
     )
     ring_threshold: float = Field(default=0.6, description="Minimum score to report a community as a ring")
+    ring_min_coordination: float = Field(
+        default=0.2, description="A ring's score is scaled down until its strongest coordinated behaviour "
+        "(templates, synchrony, creation burst, release rush) reaches this: youth and volume alone are no ring")
     seed: int = Field(default=42, description="Seed for community detection")
     # ---- detection (issue #3); see linkage/detect/*.py for how each is used ----
     top_k: int = Field(default=10, description="Strongest neighbours kept per account in the similarity graph")
@@ -76,6 +79,12 @@ class Settings(BaseSettings):
     min_ring_size: int = Field(default=3, description="Smallest community reported as a ring")
     min_tie: float = Field(
         default=0.25, description="Members tied to their community below this share of its median member are dropped")
+    detach_bridged: bool = Field(
+        default=True, description="Groups hanging on a community by a single link (a household glued to an "
+        "operator's head) become communities of their own")
+    drop_bystanders: bool = Field(
+        default=True, description="Ring members that act like none of the ring (no synchrony with a member, none of "
+        "its templates, not created in its burst, not young and heavy) are dropped: linked is not enough")
     burst_minutes: int = Field(
         default=60, description="Accounts created within this many minutes of another member are a burst")
     # ---- synchrony: acting together in seconds, whatever is sent (see linkage/detect/synchrony.py) ----
@@ -99,6 +108,10 @@ class Settings(BaseSettings):
         "cards, templates, network, timing, creation, release")
     young_days: float = Field(
         default=120, description="Accounts created within this many days of the data's end count as young")
+    youth_saturation_log10p: float = Field(
+        default=6.0, description="Youth counts fully only when that many young members would happen by chance "
+        "(at the population's young share) with probability below 10^-this: three young team mates are no "
+        "surprise, thirty fresh accounts are; 0 turns the bound off")
     release_window_hours: float = Field(
         default=72, description="Hours after a model release in which a rush to it counts as release shift")
     release_prior_requests: float = Field(
@@ -125,6 +138,9 @@ class Settings(BaseSettings):
     consolidate_weak_share: float = Field(
         default=0.5, description="Weak rule: shared content counts only when this share of each ring's members "
         "use it (the job every head runs, not a stray card)")
+    consolidate_job_share: float = Field(
+        default=0.4, description="Job rule: rings whose shared templates carry this share of each one's own "
+        "template traffic merge (one private job fed to both); above 1 turns it off")
     consolidate_creation_days: float = Field(
         default=7.0, description="Two rings agree on creation when both were created within one window this wide")
     consolidate_switch_jump: float = Field(

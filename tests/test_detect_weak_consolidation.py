@@ -30,9 +30,10 @@ def run(g: GraphBuilder, path, **settings) -> list[set[str]]:
 
 
 def head(g: GraphBuilder, name: str, created: datetime, switch_hours: float, job: str = "job-tpl",
-         agent: str = COMMON_SDK, n: int = 30) -> list[str]:
-    """One head: its own card, exits and three own templates, plus the job template; it moves
-    to the new model `switch_hours` after the release, every account in the same hour."""
+         agent: str = COMMON_SDK, n: int = 30, job_requests: int = 40) -> list[str]:
+    """One head: its own card, exits and three own templates (40 requests each per account),
+    plus the job template (`job_requests`); it moves to the new model `switch_hours` after the
+    release, every account in the same hour."""
     accs = [f"{name}-{i:03d}" for i in range(n)]
     own = [f"{name}-tpl-{t}" for t in range(3)]
     net = sum(map(ord, name)) % 200
@@ -42,7 +43,8 @@ def head(g: GraphBuilder, name: str, created: datetime, switch_hours: float, job
         g.account(acc, created + timedelta(minutes=i), f"{name}-mail.example")
         first = T0 + timedelta(minutes=i)
         g.use(acc, "payment", f"{name}-card", 1, first)
-        for t in [job, *own]:
+        g.use(acc, "prompt", job, job_requests, first)
+        for t in own:
             g.use(acc, "prompt", t, 40, first)
         for ip in g.rng.choice(exits, size=3, replace=False):
             g.use(acc, "ip", str(ip), 10, first)
@@ -95,6 +97,26 @@ def test_heads_created_weeks_apart_join_only_when_another_family_agrees(tmp_path
     two = head(g, "opx-h2", T0 + timedelta(days=17), 30, agent="opx-build/0.9")
     assert run(g, tmp_path / "own-build") == [set(one) | set(two)]
     assert run(g, tmp_path / "three", consolidate_min_families=3) == [set(one), set(two)]
+
+
+def test_heads_spending_most_of_their_work_on_one_private_job_join_without_agreements(tmp_path):
+    g = world(28)
+    # created three weeks apart, switching a day apart: nothing in time agrees; but the job
+    # template carries 200 / 320 of each head's own template traffic (the job rule, 0.4)
+    one = head(g, "opx-h1", T0 - timedelta(days=3), 6, job_requests=200)
+    two = head(g, "opx-h2", T0 + timedelta(days=17), 30, job_requests=200)
+    assert run(g, tmp_path / "on") == [set(one) | set(two)]
+    assert run(g, tmp_path / "off", consolidate_job_share=2.0) == [set(one), set(two)]
+    assert run(g, tmp_path / "higher", consolidate_job_share=0.7) == [set(one), set(two)]
+
+
+def test_a_job_that_is_one_rings_bulk_and_the_others_side_line_does_not_merge(tmp_path):
+    g = world(29)
+    # the same template: 200 / 320 of one head's traffic, 40 / 160 of the other's (a leak)
+    one = head(g, "opx-h1", T0 - timedelta(days=3), 6, job_requests=200)
+    two = head(g, "opx-h2", T0 + timedelta(days=17), 30, job_requests=40)
+    assert run(g, tmp_path / "on") == [set(one), set(two)]
+    assert run(g, tmp_path / "lower", consolidate_job_share=0.2) == [set(one) | set(two)]
 
 
 def test_timing_without_shared_content_never_merges(tmp_path):

@@ -127,3 +127,85 @@ def merge_fragments(labels: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndar
     root = np.array([find(i) for i in range(n)], np.int64)
     _, dense = np.unique(root, return_inverse=True)
     return np.where(labels >= 0, dense[np.maximum(labels, 0)], -1)
+
+
+def detach_bridged_groups(labels: np.ndarray, a: np.ndarray, b: np.ndarray, min_size: int) -> np.ndarray:
+    """Groups that hang on a community by a single link become communities of their own.
+
+    Modularity has a resolution limit: a household or a small team, tied to each other many
+    times over (one NAT, one card), stays inside an operator head's community of a few dozen
+    when one of them shares a single link with one of its accounts. A ring's members are
+    tied to its body many times over; so every *bridge* of the community's graph (a link
+    whose removal disconnects it) is cut, and each 2-edge-connected group other than the
+    largest, with whatever hangs below it, is detached when it is smaller than that body.
+    A single account on one link stays (that is the periphery `min_tie` judges).
+    """
+    out = labels.copy()
+    n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    if n_labels == 0:
+        return out
+    sizes = np.bincount(labels[labels >= 0], minlength=n_labels)
+    intra = (labels[a] >= 0) & (labels[a] == labels[b])
+    ia, ib = a[intra], b[intra]
+    e_lab = labels[ia]
+    e_order = np.argsort(e_lab, kind="stable")
+    e_bounds = np.r_[0, np.cumsum(np.bincount(e_lab, minlength=n_labels))]
+    m_order = np.argsort(np.where(labels >= 0, labels, n_labels), kind="stable")
+    m_bounds = np.r_[0, np.cumsum(sizes)]
+    next_label = n_labels
+    for c in np.nonzero(sizes >= 2 * min_size)[0].tolist():  # room for a body and a group of min_size
+        members = m_order[m_bounds[c]:m_bounds[c + 1]]
+        e = e_order[e_bounds[c]:e_bounds[c + 1]]
+        local = {int(m): i for i, m in enumerate(members.tolist())}
+        g = ig.Graph(n=len(members), edges=[(local[x], local[y]) for x, y in zip(ia[e].tolist(), ib[e].tolist())])
+        bridges = g.bridges()
+        if not bridges:
+            continue
+        ends = [g.es[i].tuple for i in bridges]
+        g.delete_edges(bridges)
+        comp = np.asarray(g.connected_components().membership)
+        group_size = np.bincount(comp)
+        for group, size in _detachable(comp, group_size, ends):
+            chosen = members[np.isin(comp, group)]
+            if size >= min_size:
+                out[chosen] = next_label
+                next_label += 1
+            else:
+                out[chosen] = -1
+    kept = np.unique(out[out >= 0])
+    remap = np.full(next_label + 1, -1, np.int64)
+    remap[kept] = np.arange(len(kept))
+    return np.where(out >= 0, remap[np.maximum(out, 0)], -1)
+
+
+def _detachable(comp: np.ndarray, group_size: np.ndarray, bridges: list[tuple[int, int]]
+                ) -> list[tuple[list[int], int]]:
+    """Walk the bridge tree from the largest group: (groups, accounts) of each subtree topped by a
+    group of two or more accounts (a 2-edge-connected group has at least three) smaller than the body."""
+    tree: dict[int, list[int]] = {}
+    for x, y in bridges:
+        cx, cy = int(comp[x]), int(comp[y])
+        tree.setdefault(cx, []).append(cy)
+        tree.setdefault(cy, []).append(cx)
+    root = int(np.argmax(group_size))
+    body = int(group_size[root])
+    parent = {root: -1}
+    order = [root]
+    for node in order:  # breadth-first: parents before children
+        for nxt in tree.get(node, []):
+            if nxt not in parent:
+                parent[nxt] = node
+                order.append(nxt)
+    below: dict[int, list[int]] = {node: [node] for node in order}
+    for node in reversed(order[1:]):
+        below[parent[node]] += below[node]
+    out, taken = [], set()
+    for node in order[1:]:
+        if node in taken or group_size[node] < 2:
+            continue
+        sub = below[node]
+        size = int(group_size[sub].sum())
+        if size < body:
+            out.append((sub, size))
+            taken.update(sub)
+    return out

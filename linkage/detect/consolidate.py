@@ -26,6 +26,11 @@ So, over the rings already reported:
   Content is always required: timing alone never merges (two operators may open accounts
   the same week and rush to the same model), and one leaked template plus one coincidence
   does not either.
+- or, the job rule, when the shared templates (used by ≥ `weak_share` of each ring) carry
+  ≥ `job_share` of *each* ring's own template traffic (its exclusive templates): both rings
+  spend the bulk of their work on one private job, which is what one job runner feeding
+  several heads looks like. A leaked template is a side line of the ring that leaked it, so
+  it never reaches that share in both.
 Merges are transitive (connected components), so a chain of cohorts becomes one ring.
 """
 
@@ -41,6 +46,7 @@ from linkage.detect.specificity import FAMILIES
 from linkage.detect.synchrony import SyncPairs
 
 NETWORK = FAMILIES.index("network")
+TEMPLATES = FAMILIES.index("prompt")
 # what an operator owns and nobody copies by accident: its templates and its cards. An agent
 # string or an e-mail domain only the rings use corroborates, but never anchors a weak merge:
 # a few SDK versions serve everybody, and a small slice of data may show only the rings on one
@@ -62,12 +68,13 @@ def exclusive_content(labels: np.ndarray, ring: np.ndarray, links: Links, family
 def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: np.ndarray,
                 min_shared: int, min_overlap: float, outside_accounts: int,
                 outside_share: float, *, min_agreements: int = 0, min_families: int = 2, weak_share: float = 0.5,
+                job_share: float = 2.0,
                 timing: RingTiming | None = None,
                 sync: SyncPairs | None = None, agreement: AgreementParams = AgreementParams()
                 ) -> tuple[np.ndarray, list[int]]:
     """Relabel so that fragments of one operator share a label (see module doc).
 
-    `min_agreements` = 0 turns the weak rule off. Returns the new labels (dense, -1 kept)
+    `min_agreements` = 0 turns the weak rule off, `job_share` > 1 the job rule. Returns the new labels (dense, -1 kept)
     and the new labels of the reported rings.
     """
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
@@ -79,8 +86,10 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     lab = labels[links.account].astype(np.int64, copy=False)
     use = (lab >= 0) & ring[np.maximum(lab, 0)] & exclusive[links.artifact]
     n_art = links.n_artifacts
-    keys, members = np.unique(lab[use] * n_art + links.artifact[use], return_counts=True)
-    keys, members = keys[members >= 2], members[members >= 2]  # content: what ≥ 2 members use
+    keys, inv, members = np.unique(lab[use] * n_art + links.artifact[use], return_inverse=True, return_counts=True)
+    traffic = np.bincount(inv, weights=links.count[use], minlength=len(keys))
+    content = members >= 2  # content: what ≥ 2 members use
+    keys, members, traffic = keys[content], members[content], traffic[content]
     all_ring, all_art = keys // n_art, keys % n_art
     # the weak rule counts only content used across a ring (the job every head runs), not a
     # stray card three members of each of two operators happened to share
@@ -93,10 +102,12 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     for kind in np.unique(links.artifact_kind[all_art]).tolist():
         of_kind = links.artifact_kind[all_art] == kind
         k_ring, k_art, k_broad = all_ring[of_kind], all_art[of_kind], all_broad[of_kind]
+        k_traffic = traffic[of_kind]
         kind_family = int(family[k_art[0]])  # prompt and prompt_family are one family: one vote
         own = np.bincount(k_ring, minlength=n_labels)
+        own_traffic = np.bincount(k_ring, weights=k_traffic, minlength=n_labels)
         multi = np.bincount(k_art, minlength=n_art)[k_art] >= 2  # only artifacts of 2+ rings can be shared
-        k_ring, k_art, k_broad = k_ring[multi], k_art[multi], k_broad[multi]
+        k_ring, k_art, k_broad, k_traffic = k_ring[multi], k_art[multi], k_broad[multi], k_traffic[multi]
         incidence = csr_matrix((np.ones(len(k_ring), np.int64), (k_ring, k_art)), shape=(n_labels, n_art))
         shared = (incidence @ incidence.T).tocoo()
         i, j, s = shared.row, shared.col, shared.data
@@ -109,6 +120,9 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
         i, j = weak.row[some], weak.col[some]
         weak_i.append(i); weak_j.append(j)
         weak_fam.append(np.full(int(some.sum()), kind_family, np.int64))
+        if min_agreements > 0 and job_share <= 1 and kind_family == TEMPLATES:
+            ji, jj = _one_job(broad, k_ring[k_broad], k_art[k_broad], k_traffic[k_broad], own_traffic, job_share)
+            ok_i.append(ji); ok_j.append(jj)
     if min_agreements > 0 and weak_i:
         wi, wj = _weak_merges(np.concatenate(weak_i), np.concatenate(weak_j), np.concatenate(weak_fam),
                               labels, min_agreements, min_families, timing, sync, agreement)
@@ -119,6 +133,21 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
     comp = comp.astype(np.int64)  # int32 from scipy: scoring multiplies labels by the artifact count
     new = np.where(labels >= 0, comp[np.maximum(labels, 0)], -1)
     return new, sorted(set(comp[reported].tolist()))
+
+
+def _one_job(broad: csr_matrix, ring: np.ndarray, art: np.ndarray, traffic: np.ndarray,
+             own_traffic: np.ndarray, job_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ring pairs whose shared broad templates carry ≥ `job_share` of each one's own template traffic."""
+    weighted = csr_matrix((traffic, (ring, art)), shape=broad.shape)
+    # [i, j]: ring i's traffic on the templates it shares with ring j
+    on_shared = (weighted @ broad.T).tocoo()
+    share = on_shared.data / np.maximum(own_traffic[on_shared.row], 1e-9)
+    big = (on_shared.row != on_shared.col) & (share >= job_share)
+    i, j = on_shared.row[big], on_shared.col[big]
+    lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+    pair, seen = np.unique(lo * broad.shape[0] + hi, return_counts=True)
+    both = pair[seen == 2]  # (i, j) and (j, i): the share holds on both sides
+    return both // broad.shape[0], both % broad.shape[0]
 
 
 def _weak_merges(i: np.ndarray, j: np.ndarray, fam: np.ndarray, labels: np.ndarray, min_agreements: int,

@@ -13,7 +13,8 @@ import xxhash
 
 from linkage.detect.ablation import Ablation
 from linkage.detect.agreement import AgreementParams, ring_timing
-from linkage.detect.communities import communities, merge_fragments, peel
+from linkage.detect.bystanders import acting_with_ring, drop_bystanders
+from linkage.detect.communities import communities, detach_bridged_groups, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
 from linkage.detect.decisions import review_dismissed, store_allowlist
 from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
@@ -44,12 +45,12 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
 def _params(settings: Settings) -> dict[str, object]:
     keys = ("top_k", "small_artifact", "neighbours", "hub_accounts", "hub_fraction", "hub_drop_fraction",
             "min_kinds", "min_edge_weight", "min_corroboration", "lockstep_min_windows", "lockstep_kinds", "lockstep_max_group", "resolution", "merge_ratio",
-            "min_ring_size", "min_tie", "burst_minutes", "ring_threshold", "seed", "model_release", "allowlist",
+            "min_ring_size", "min_tie", "detach_bridged", "drop_bystanders", "burst_minutes", "ring_threshold", "ring_min_coordination", "seed", "model_release", "allowlist",
             "sync_window_seconds", "sync_min_ticks", "sync_account_z", "sync_max_group", "sync_min_shared",
-            "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days",
+            "sync_min_log10p", "sync_saturation_log10p", "sync_periodic_share", "sync_link_alone", "ablate", "young_days", "youth_saturation_log10p",
             "release_window_hours", "release_prior_requests",
             "consolidate", "consolidate_min_shared", "consolidate_min_overlap", "consolidate_outside_accounts",
-            "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_weak_share",
+            "consolidate_outside_share", "consolidate_min_agreements", "consolidate_min_families", "consolidate_weak_share", "consolidate_job_share",
             "consolidate_creation_days",
             "consolidate_switch_jump", "consolidate_switch_support", "consolidate_sync_pairs")
     return {k: (str(getattr(settings, k)) if k == "allowlist" and getattr(settings, k) else getattr(settings, k))
@@ -106,13 +107,16 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     find_communities = store.community_finder(links.account_ids) or communities  # Neo4j: in GDS
     labels = find_communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
                          settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
+    if settings.detach_bridged:  # (both engines: a household glued to a head by one link)
+        labels = detach_bridged_groups(labels, pw.a[linked], pw.b[linked], settings.min_ring_size)
     t = mark("communities", t)
     capability = _capability_mask(store, links)
 
     def score(lab: np.ndarray) -> list[dict[str, float]]:
         return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
                                  created, act, capability, settings.burst_minutes * 60, sync,
-                                 settings.young_days * 86_400)
+                                 settings.young_days * 86_400, settings.ring_min_coordination,
+                                 settings.youth_saturation_log10p)
 
     scores = score(labels)
     is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
@@ -137,6 +141,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             settings.consolidate_min_overlap, settings.consolidate_outside_accounts,
             settings.consolidate_outside_share, min_agreements=settings.consolidate_min_agreements,
             min_families=settings.consolidate_min_families, weak_share=settings.consolidate_weak_share,
+            job_share=settings.consolidate_job_share,
             timing=ring_timing(labels, n_labels, created, act.windows, agreement, reported), sync=sync,
             agreement=agreement)
         consolidated = len(reported) - len(joined_reported)
@@ -144,6 +149,17 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             # a merged ring is reported because its parts were; its score is recomputed on the whole
             labels, reported = joined, joined_reported
             scores = score(labels)
+    if settings.drop_bystanders and reported:  # linked to a ring, but acting like none of it
+        acts = acting_with_ring(labels, reported, links, spec.df, sync, created, act, settings.burst_minutes * 60,
+                                settings.young_days * 86_400)
+        kept = drop_bystanders(labels, reported, acts)
+        if (kept != labels).any():
+            labels = kept
+            scores = score(labels)
+            size = np.bincount(labels[labels >= 0], minlength=max(reported) + 1)
+            # (a ring whose every member was a bystander is gone, and may be past the last score)
+            reported = [r for r in reported if r < len(scores) and size[r] >= settings.min_ring_size
+                        and scores[r]["score"] >= settings.ring_threshold]
     member_lists = _members(labels, links.account_ids, reported)
     t = mark("scoring", t)
 

@@ -13,13 +13,20 @@ Each component is in [0, 1]:
 - synchrony: share of members in lockstep with another member on a prompt, or in
   synchrony with one (the same seconds beyond chance, whatever was sent);
 - creation_burst: share of members created within `burst_minutes` of another member;
-- account_youth: share of members created within `young_days` of the data's end;
+- account_youth: share of members created within `young_days` of the data's end (half
+  young → 0, nine tenths → 1), and no more than how surprising that many young members are
+  at the young share of every account outside it (binomial tail; full at
+  10^-`youth_saturation_log10p`):
+  three young accounts of a team happen by chance, thirty do not;
 - volume: members' median requests against the population median (10× → 1);
 - release_shift: members' share of new-model traffic within `release_window_hours` of
   a release, above the population's.
 The score (`combine`) rests on the operator *behaviours* only (templates, synchrony,
 creation, release shift, volume): evidence kinds and exclusivity say a group is tied
-together, which households and companies are too. Companies (one NAT, one card, one
+together, which households and companies are too. Youth and volume describe each account
+alone: a small young heavy team has both by chance (about one legitimate account in six
+is young), so they count only beside something the members do *together* (templates,
+synchrony, a creation burst, a release rush): the coordination gate. Companies (one NAT, one card, one
 domain, internal templates, office hours) score low: no lockstep, old accounts, no
 release rush; a company's scripted pipeline is stopped by the lifecycle gate.
 """
@@ -27,6 +34,7 @@ release rush; a company's scripted pipeline is stopped by the lifecycle gate.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binom
 
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.similarity import KIND_MIN, PairWeights
@@ -39,6 +47,9 @@ COMPONENTS = ("evidence_kinds", "exclusivity", "template_concentration", "capabi
 # What operators do that ordinary groups do not, each in [0, 1]; the score is the mean of the
 # best TOP of them (several weak signals agreeing, none required), times the lifecycle gate.
 BEHAVIOURS = ("template_concentration", "synchrony", "creation", "release_shift", "volume")
+# ...and times the coordination gate: what members do together, not what each account is
+# (youth and volume are per account)
+COORDINATED = ("template_concentration", "synchrony", "creation_burst", "release_shift")
 TOP = 3
 GATE_SIZE = (10, 30)
 TARGETED = ("reasoning", "coding", "tool_use")
@@ -55,7 +66,9 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
                       linked: np.ndarray, lock: tuple[np.ndarray, ...],
                       lock_min_windows: int, created: np.ndarray, act: Activity,
                       capability: np.ndarray, burst_seconds: float,
-                      sync: SyncPairs | None = None, young_seconds: float = 120 * 86_400) -> list[dict[str, float]]:
+                      sync: SyncPairs | None = None, young_seconds: float = 120 * 86_400,
+                      min_coordination: float = 0.0, youth_saturation_log10p: float = 0.0
+                      ) -> list[dict[str, float]]:
     """Components per community label 0..L-1 (see module doc)."""
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if n_labels == 0:
@@ -144,6 +157,9 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     # a fresh operator's accounts are (nearly) all young; ~1 in 10 ordinary accounts is
     share = _per_label_mean(labels[known], young.astype(float), n_labels)
     comps["account_youth"] = np.clip((share - 0.5) / 0.4, 0, 1)
+    if youth_saturation_log10p > 0:
+        comps["account_youth"] = np.minimum(comps["account_youth"], _youth_surprise(
+            labels[known], young, n_labels, created, act.span_end - young_seconds, youth_saturation_log10p))
 
     # volume: median requests per member vs population median of active accounts
     active_req = act.requests[act.requests > 0]
@@ -163,7 +179,7 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     shift = np.clip(2.0 * (mean_share - pop) / max(1e-9, 1.0 - pop), 0, 1)
     comps["release_shift"] = np.where(has, shift, 0.0)
 
-    scores = combine(comps, size)
+    scores = combine(comps, size, min_coordination)
     out = []
     for i in range(n_labels):
         row = {k: round(float(comps[k][i]), 4) for k in COMPONENTS}
@@ -172,7 +188,23 @@ def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: Pair
     return out
 
 
-def combine(comps: dict[str, np.ndarray], size: np.ndarray) -> np.ndarray:
+def _youth_surprise(labels: np.ndarray, young: np.ndarray, n_labels: int, created: np.ndarray,
+                    young_since: float, saturation: float) -> np.ndarray:
+    """Per label: -log10 P(at least this many young members | the young share of every account
+    outside it) / saturation, in [0, 1]. Outside only: a big ring would raise its own baseline."""
+    known = created >= 0
+    n = np.bincount(labels, minlength=n_labels)
+    k = np.bincount(labels, weights=young.astype(float), minlength=n_labels)
+    rest_n = np.maximum(int(known.sum()) - n, 0)
+    rest_young = np.maximum(float(np.sum(created[known] >= young_since)) - k, 0)
+    p0 = np.where(rest_n > 0, rest_young / np.maximum(rest_n, 1), 0.0)
+    with np.errstate(divide="ignore"):
+        surprise = -binom.logsf(k - 1, n, np.clip(p0, 1e-12, 1.0)) / np.log(10)
+    surprise = np.where(k > 0, np.nan_to_num(surprise, posinf=np.inf), 0.0)
+    return np.clip(surprise / saturation, 0, 1)
+
+
+def combine(comps: dict[str, np.ndarray], size: np.ndarray, min_coordination: float = 0.0) -> np.ndarray:
     """Score per community from its components and sizes (see module doc).
 
     The mean of the TOP strongest behaviours, so that any three agreeing suffice and no
@@ -180,10 +212,15 @@ def combine(comps: dict[str, np.ndarray], size: np.ndarray) -> np.ndarray:
     accounts are fresh, or chase a release, or are many (scale: 0 at GATE_SIZE[0]
     members, 1 at GATE_SIZE[1]), while a company's scripted pipeline (a few accounts,
     one template, on a schedule, heavy) is none of these and must not be a ring.
+    Times the coordination gate min(1, best COORDINATED behaviour / `min_coordination`)
+    (0: off): accounts that are merely young and heavy, each on its own, are no ring.
     """
     creation = np.maximum(comps["creation_burst"], comps["account_youth"])
     values = np.stack([creation if b == "creation" else comps[b] for b in BEHAVIOURS], axis=1)
     top = -np.sort(-values, axis=1)[:, :TOP].mean(axis=1)
     scale = np.clip((size - GATE_SIZE[0]) / (GATE_SIZE[1] - GATE_SIZE[0]), 0, 1)
     gate = np.maximum.reduce([creation, comps["release_shift"], scale])
+    if min_coordination > 0:
+        together = np.maximum.reduce([comps[k] for k in COORDINATED])
+        gate = gate * np.clip(together / min_coordination, 0, 1)
     return top * gate
