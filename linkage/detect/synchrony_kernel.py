@@ -6,13 +6,15 @@ public case's full scale that is ~375 M pair rows among ~65,000 accounts, of whi
 a million pairs reach `min_shared`. Materialising them takes gigabytes; gathering them in
 numpy passes costs a cache miss per pair row (141 s). Here instead:
 
-1. rows are put in bucket order by a counting sort on the bucket, then each (small)
-   bucket by the hash rank of its accounts: the reference's order, without a 3-key lexsort;
-2. each account `a` walks its own rows; around each, the bucket's `reach` positions on
-   either side are contiguous memory; partners `b > a` are counted in a dense counter per
-   account (256 KiB at full scale: it stays in cache), reset through the list it touched.
-   Every pair row of the reference is counted once, from its smaller account, so `c` is
-   the same integer;
+1. accounts are numbered by their hash rank (the reference's order within a bucket) and
+   rows put in bucket order by a counting sort on the bucket, then each (small) bucket by
+   rank: the reference's order, without a 3-key lexsort;
+2. so a row's partners of higher number are exactly the next `reach` positions of its
+   bucket: each account `a` walks the windows after its own rows (contiguous memory) and
+   counts its partners in a dense counter (256 KiB at full scale: it stays in cache),
+   cleared by a second walk that also takes the pairs reaching `min_shared`. Every pair
+   row of the reference is counted once, from its lower-ranked account, so `c` is the same
+   integer; the pairs are then named (a < b by id) and sorted;
 3. the expected shared buckets E = Σ_h n_a(h)·n_b(h) / buckets_per_hour are integer sums
    divided once, so they are the same doubles the reference's float64 einsum gives (every
    partial sum is an integer far below 2^53: exact in any order).
@@ -43,9 +45,9 @@ def hash_rank(accounts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _bucket_order(local: np.ndarray, bucket: np.ndarray, n_buckets: int, rank: np.ndarray,
-                  by_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(account per position, bucket number per position, first position of each bucket + end).
+def _bucket_order(local: np.ndarray, bucket: np.ndarray, n_buckets: int, rank: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(hash rank of the account per position, bucket per position, first position of each bucket + end).
 
     `bucket` holds 0-based dense bucket numbers; positions follow (bucket, hash rank)."""
     rows = len(local)
@@ -67,16 +69,18 @@ def _bucket_order(local: np.ndarray, bucket: np.ndarray, n_buckets: int, rank: n
             key[s:e] = np.sort(key[s:e])
         for q in range(s, e):
             at[q] = b
-    return by_rank[key].astype(np.int32), at, start
+    return key.astype(np.int32), at, start
 
 
 @njit(cache=True, nogil=True)
 def _windows_by_account(loc: np.ndarray, at: np.ndarray, start: np.ndarray, reach: int, m: int
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per account (CSR `first`), the [lo, hi) positions its rows pair with, in position order.
+    """Per account (CSR `first`), the positions [lo, hi) after each of its rows that it pairs with.
 
-    Precomputed so that the counting walks read them sequentially: the only scattered reads
-    left are the neighbourhoods themselves (a few contiguous cache lines each)."""
+    Accounts are numbered by hash rank, the order within a bucket, so a row's partners of
+    higher number are exactly the next `reach` positions of its bucket: each pair row of the
+    reference is one (row, later position). Precomputed so that the counting walks read
+    them sequentially: the only scattered reads left are the neighbourhoods themselves."""
     first = np.zeros(m + 1, np.int64)
     for q in range(len(loc)):
         first[loc[q] + 1] += 1
@@ -88,7 +92,7 @@ def _windows_by_account(loc: np.ndarray, at: np.ndarray, start: np.ndarray, reac
     for q in range(len(loc)):
         a = loc[q]
         b = at[q]
-        w_lo[fill[a]] = max(start[b], q - reach)
+        w_lo[fill[a]] = q + 1
         w_hi[fill[a]] = min(start[b + 1], q + reach + 1)
         fill[a] += 1
     return first, w_lo, w_hi
@@ -97,39 +101,37 @@ def _windows_by_account(loc: np.ndarray, at: np.ndarray, start: np.ndarray, reac
 @njit(cache=True, nogil=True)
 def _count_pairs(lo: int, hi: int, loc: np.ndarray, first: np.ndarray, w_lo: np.ndarray, w_hi: np.ndarray,
                  min_shared: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (a, b), lo <= a < hi, a < b (local numbers), sharing >= min_shared buckets, sorted.
+    """Pairs (a, b), lo <= a < hi, a < b (hash ranks), sharing >= min_shared buckets.
 
-    Two walks over each account's neighbourhoods: the first only increments counters (no
-    branch: partners on both sides and the account itself are counted alike), the second
-    takes the partners b > a that reached min_shared and clears every counter it passes,
-    so the counters are all zero again for the next account (its neighbourhoods are still
-    in cache: a few hundred rows of a few cache lines)."""
+    Two walks over each account's windows (all partners there rank higher): the first only
+    increments counters (no branch), the second takes the partners that reached min_shared
+    and clears every counter it passes, so they are all zero again for the next account
+    (its windows are still in cache: a few hundred rows of a few cache lines)."""
     count = np.zeros(m, np.int32)
     cap = 1 << 16
     out_a = np.empty(cap, np.int32)
-    out_key = np.empty(cap, np.int64)  # partner << 32 | count: one sort orders both
+    out_b = np.empty(cap, np.int32)
+    out_c = np.empty(cap, np.int32)
     k = 0
     for a in range(lo, hi):
         for j in range(first[a], first[a + 1]):
             for q in range(w_lo[j], w_hi[j]):
                 count[loc[q]] += 1
-        k0 = k
         for j in range(first[a], first[a + 1]):
             for q in range(w_lo[j], w_hi[j]):
                 c = loc[q]
-                if count[c] >= min_shared and c > a:
+                if count[c] >= min_shared:
                     if k == cap:
                         cap *= 2
                         out_a = _grow(out_a, cap)
-                        out_key = _grow(out_key, cap)
+                        out_b = _grow(out_b, cap)
+                        out_c = _grow(out_c, cap)
                     out_a[k] = a
-                    out_key[k] = (np.int64(c) << 32) | count[c]
+                    out_b[k] = c
+                    out_c[k] = count[c]
                     k += 1
                 count[c] = 0
-        if k - k0 > 1:
-            out_key[k0:k] = np.sort(out_key[k0:k])
-    keys = out_key[:k]
-    return out_a[:k].copy(), (keys >> 32).astype(np.int32), (keys & 0xFFFFFFFF).astype(np.int32)
+    return out_a[:k].copy(), out_b[:k].copy(), out_c[:k].copy()
 
 
 @njit(cache=True)
@@ -178,8 +180,8 @@ def shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_shar
     buckets, dense = dense_codes(bucket)
     rank = hash_rank(accounts)
     by_rank = np.empty(m, np.int64)
-    by_rank[rank] = np.arange(m)
-    loc, at, start = _bucket_order(local, dense, len(buckets), rank, by_rank)
+    by_rank[rank] = np.arange(m)  # hash rank -> position in `accounts` (ascending ids)
+    loc, at, start = _bucket_order(local, dense, len(buckets), rank)
     reach = min(max(1, max_group - 1), int(np.diff(start).max()) - 1)
     if reach < 1:
         return z, z, z
@@ -189,10 +191,13 @@ def shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_shar
     parts = _ranges(work, threads() * 4)
     with ThreadPoolExecutor(threads()) as pool:
         outs = list(pool.map(lambda r: _count_pairs(r[0], r[1], loc, first, w_lo, w_hi, min_shared, m), parts))
-    a = np.concatenate([o[0] for o in outs])
-    b = np.concatenate([o[1] for o in outs])
+    x = by_rank[np.concatenate([o[0] for o in outs])]
+    y = by_rank[np.concatenate([o[1] for o in outs])]
     c = np.concatenate([o[2] for o in outs])
-    return accounts[a], accounts[b], c.astype(np.int64)
+    del outs
+    lo, hi = np.minimum(x, y), np.maximum(x, y)
+    order = np.argsort(lo * m + hi)  # pairs are unique: the order is total
+    return accounts[lo[order]], accounts[hi[order]], c[order].astype(np.int64)
 
 
 @njit(cache=True, nogil=True)
