@@ -27,6 +27,7 @@ From the `tick` aggregate (requests per account per second):
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,9 +219,14 @@ def pairs_in_synchrony(found: Candidates, n: int, p: SyncParams) -> SyncPairs | 
         return SyncPairs.empty()
     hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
     per_hour = buckets_per_hour(p)
+    t = time.perf_counter()
     a, b, shared = shared_buckets(acc, bucket, p.max_group, p.min_shared)
+    log.debug("synchrony: %d rows -> %d pairs sharing >= %d buckets in %.2fs", len(acc), len(a), p.min_shared,
+              time.perf_counter() - t)
+    t = time.perf_counter()
     expected = expected_shared(a, b, acc, hour, per_hour)
     log10p = -poisson.logsf(shared - 1, np.maximum(expected, 1e-9)) / np.log(10.0)
     sig = log10p >= p.min_log10p
+    log.debug("synchrony: chance and test in %.2fs, %d pairs kept", time.perf_counter() - t, int(sig.sum()))
     weight = np.clip(log10p[sig] / p.saturation_log10p, 0.0, 1.0).astype(np.float32)
     return SyncPairs(a=a[sig], b=b[sig], shared=shared[sig], expected=expected[sig], weight=weight)
