@@ -15,7 +15,7 @@ import numpy as np
 
 from linkage.simulate.tactics import Tactics, draw_tactics
 
-GENERATOR_VERSION = "linkage-sim/1.1"  # 1.1: template scope (tactics.TEMPLATE_SCOPES)
+GENERATOR_VERSION = "linkage-sim/1.2"  # 1.1: template scope (tactics.TEMPLATE_SCOPES); 1.2: popular phrasings 3 %
 VARIANTS = ("baseline", "camouflage", "shared-proxies", "no-payment-sharing", "hard", "drawn")
 
 # The observed window of logs, and the release the campaigns chase.
