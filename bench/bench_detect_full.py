@@ -35,18 +35,21 @@ def main() -> None:
     ap.add_argument("--store", required=True)
     ap.add_argument("--rings-out")
     ap.add_argument("--compare")
+    ap.add_argument("--in-place", action="store_true",
+                    help="detect in STORE itself (a copy of your own, when the disk has no room for another)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("linkage.detect").setLevel(logging.DEBUG)
-    copy = args.store + ".bench"
-    shutil.copy(args.store, copy)
+    copy = args.store if args.in_place else args.store + ".bench"
+    if not args.in_place:
+        shutil.copy(args.store, copy)
     try:
         print(f"load average before: {os.getloadavg()}", flush=True)
         w, c = time.perf_counter(), time.process_time()
         result = detect(EmbeddedStore(copy), Settings())
         wall, cpu = time.perf_counter() - w, time.process_time() - c
     finally:
-        for suffix in ("", ".wal", ".decisions.duckdb"):
+        for suffix in (() if args.in_place else ("", ".wal", ".decisions.duckdb")):
             if os.path.exists(copy + suffix):
                 os.remove(copy + suffix)
     counts = result.run.counts
