@@ -153,37 +153,3 @@ def test_no_tick_rows_is_no_evidence_in_sql_too():
     assert synchrony_in_store(store, ACCOUNT_IDS, PARAMS) is None
     only_unknown = store_with_ticks([(230, T0 + 1.0), (230, T0 + 9.0)])
     assert synchrony_in_store(only_unknown, ACCOUNT_IDS, PARAMS) is None
-
-
-def reference_shared(acc: np.ndarray, bucket: np.ndarray, n: int, max_group: int, min_shared: int):
-    """Every pair row materialised, then counted: what `_shared_buckets` must equal."""
-    from linkage.detect.synchrony import _pairs_in_buckets
-    a, b = _pairs_in_buckets(acc, bucket, max_group)
-    pair, shared = np.unique(a * n + b, return_counts=True)
-    keep = shared >= min_shared
-    return pair[keep] // n, pair[keep] % n, shared[keep]
-
-
-# at once; passes with dense counters; passes counted by sorting; one account per pass
-@pytest.mark.parametrize("materialised, pass_pairs, counters", [(10**9, 1, 1), (0, 5000, 1 << 25), (0, 5000, 7),
-                                                                  (0, 1, 1 << 25)])
-@pytest.mark.parametrize("max_group", [2, 5, 48])
-def test_pairs_counted_in_passes_equal_every_pair_row_counted(monkeypatch, materialised, pass_pairs, counters,
-                                                               max_group):
-    from linkage.detect import synchrony as sync
-    monkeypatch.setattr(sync, "MATERIALISED_PAIRS", materialised)
-    monkeypatch.setattr(sync, "PASS_PAIRS", pass_pairs)
-    monkeypatch.setattr(sync, "PAIR_COUNTERS", counters)
-    rng = np.random.default_rng(max_group)
-    n = 400
-    # crowded buckets (up to 60 accounts: beyond max_group) and a few accounts that keep meeting
-    acc = np.concatenate([rng.integers(0, n, 20_000), np.tile([3, 17, 250, 399], 300)])
-    bucket = np.concatenate([rng.integers(0, 500, 20_000), np.repeat(np.arange(300) * 7, 4)])
-    rows = np.unique(acc * 10_000 + bucket)  # unique (account, bucket) rows, as the first pass gives
-    acc, bucket = rows // 10_000, rows % 10_000
-    for min_shared in (1, 3, 5):
-        want = reference_shared(acc, bucket, n, max_group, min_shared)
-        got = sync._shared_buckets(acc, bucket, max_group, min_shared)
-        assert len(want[0]) > 0
-        for w, g in zip(want, got):
-            np.testing.assert_array_equal(g, w)

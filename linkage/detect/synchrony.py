@@ -27,6 +27,7 @@ From the `tick` aggregate (requests per account per second):
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,15 +36,13 @@ import pyarrow.compute as pc
 from scipy.stats import poisson
 
 from linkage.detect.inputs import epoch_seconds
+from linkage.detect.synchrony_kernel import expected as expected_shared
+from linkage.detect.synchrony_kernel import shared_buckets
 from linkage.store.base import GraphStore
 
 log = logging.getLogger("linkage.detect")
 
 HOUR = 3600.0
-PAIR_CELLS = 20_000_000  # pair × hour cells per expected-value batch: bounds the gathered profiles
-PAIR_COUNTERS = 1 << 25  # dense pair counters per pass of `_shared_buckets` (int64: 256 MiB)
-PASS_PAIRS = 1 << 25  # pair rows per pass of `_shared_buckets` (seen from either side)
-MATERIALISED_PAIRS = 20_000_000  # up to this many pair rows `_shared_buckets` counts them in one go
 
 
 @dataclass(frozen=True)
@@ -176,8 +175,8 @@ def candidates(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> Candid
 def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tuple[np.ndarray, np.ndarray]:
     """Accounts sharing a bucket, each with its next max_group-1 in a stable hash order.
 
-    The reference for `_shared_buckets` (one row per pair and shared bucket: at full scale
-    hundreds of millions, so detection counts them in passes instead)."""
+    The reference for `synchrony_kernel.shared_buckets` (one row per pair and shared bucket:
+    at full scale hundreds of millions, so detection counts them in compiled passes instead)."""
     mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
     order = np.lexsort((acc, mix, bucket))
     bucket, acc = bucket[order], acc[order]
@@ -191,100 +190,6 @@ def _pairs_in_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int) -> tu
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a, b = np.concatenate(out_a), np.concatenate(out_b)
     return np.minimum(a, b), np.maximum(a, b)
-
-
-def _shared_buckets(acc: np.ndarray, bucket: np.ndarray, max_group: int, min_shared: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(a, b, shared) sorted by (a, b), a < b: the pairs that `_pairs_in_buckets` yields in at
-    least `min_shared` buckets, with that count, counted without materialising every pair row.
-
-    Up to MATERIALISED_PAIRS pair rows are simply counted at once. Beyond (the public case's
-    full scale: ~200 M), the tested accounts are numbered 0..m-1 and taken in passes of
-    consecutive numbers holding about PASS_PAIRS pair rows: a pass finds each of its rows'
-    partners (up to max_group-1 positions either way in the bucket's hash order, the
-    partner's number being larger) and counts those pairs, in a dense array of counters
-    when they fit PAIR_COUNTERS, else by sorting. Each pair row of the reference is
-    counted once, in the pass of its smaller account.
-    """
-    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
-    order = np.lexsort((acc, mix, bucket))
-    bucket = bucket[order]
-    accounts, local = np.unique(acc[order], return_inverse=True)
-    del order, mix
-    m, rows = len(accounts), len(bucket)
-    first = np.r_[0, np.nonzero(bucket[1:] != bucket[:-1])[0] + 1]
-    size = np.diff(np.r_[first, rows])
-    pos = np.arange(rows) - np.repeat(first, size)  # position in the bucket's hash order
-    after = np.repeat(size, size) - pos - 1  # rows after it in the same bucket
-    reach = min(max(1, max_group - 1), int(size.max()) - 1)
-    if reach < 1:
-        z = np.zeros(0, np.int64)
-        return z, z, z
-    pair_rows = int(np.minimum(after, reach).sum())
-    log.debug("synchrony: %d rows of %d tested accounts, %d pair rows", rows, m, pair_rows)
-    if pair_rows <= MATERIALISED_PAIRS:  # few pair rows: count them at once
-        keys = []
-        for off in range(1, reach + 1):
-            idx = np.nonzero(after >= off)[0]
-            x, y = local[idx], local[idx + off]
-            keys.append(np.minimum(x, y) * m + np.maximum(x, y))
-        pair, shared = np.unique(np.concatenate(keys), return_counts=True)
-        keep = shared >= min_shared
-        return accounts[pair[keep] // m], accounts[pair[keep] % m], shared[keep].astype(np.int64)
-    # passes of consecutive accounts holding about PASS_PAIRS pair rows (seen from either side)
-    work = np.bincount(local, weights=np.minimum(after, reach) + np.minimum(pos, reach), minlength=m)
-    cuts = np.searchsorted(np.cumsum(work), np.arange(PASS_PAIRS, work.sum() + PASS_PAIRS, PASS_PAIRS), "right")
-    cuts = np.unique(np.r_[0, np.minimum(cuts, m), m])
-    by_account = np.argsort(local, kind="stable")
-    bounds = np.searchsorted(local[by_account], cuts)
-    out_a, out_b, out_c = [], [], []
-    for lo, hi, r0, r1 in zip(cuts[:-1], cuts[1:], bounds[:-1], bounds[1:]):
-        mine = np.sort(by_account[r0:r1])  # rows in array order: the gathers below walk memory forward
-        keys = []
-        for step, room in ((1, after), (-1, pos)):
-            idx = mine
-            for off in range(1, reach + 1):
-                idx = idx[room[idx] >= off]  # rows with a partner `off` positions away in their bucket
-                if len(idx) == 0:
-                    break
-                partner = local[idx + step * off]
-                own = local[idx]
-                larger = partner > own
-                keys.append((own[larger] - lo) * m + partner[larger])
-        if not keys:
-            continue
-        keys = np.concatenate(keys)
-        if (hi - lo) * m <= PAIR_COUNTERS:  # dense enough: one counter per possible pair
-            counts = np.bincount(keys, minlength=(hi - lo) * m)
-            pair = np.flatnonzero(counts >= min_shared)
-            shared = counts[pair]
-        else:
-            pair, shared = np.unique(keys, return_counts=True)
-            keep = shared >= min_shared
-            pair, shared = pair[keep], shared[keep]
-        del keys
-        out_a.append(accounts[pair // m + lo]); out_b.append(accounts[pair % m]); out_c.append(shared)
-    if not out_a:
-        z = np.zeros(0, np.int64)
-        return z, z, z
-    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_c).astype(np.int64)
-
-
-def _expected(a: np.ndarray, b: np.ndarray, acc: np.ndarray, hour: np.ndarray, n: int,
-              per_hour: float) -> np.ndarray:
-    """E[shared buckets] of each pair if both placed their active buckets at random in their hours."""
-    uh, inv_h = np.unique(hour, return_inverse=True)
-    # dense hour profiles of the tested accounts only (a few thousand rows × hours, float32)
-    ua, row = np.unique(acc, return_inverse=True)
-    profile = np.zeros((len(ua), len(uh)), np.float32)
-    np.add.at(profile, (row, inv_h), 1.0)
-    ra, rb = np.searchsorted(ua, a), np.searchsorted(ua, b)
-    out = np.empty(len(a))
-    step = max(1, PAIR_CELLS // max(1, len(uh)))
-    for lo in range(0, len(a), step):
-        hi = lo + step
-        out[lo:hi] = np.einsum("ij,ij->i", profile[ra[lo:hi]], profile[rb[lo:hi]], dtype=np.float64)
-    return out / per_hour
 
 
 def synchrony(acc: np.ndarray, ts: np.ndarray, n: int, p: SyncParams) -> SyncPairs | None:
@@ -314,9 +219,14 @@ def pairs_in_synchrony(found: Candidates, n: int, p: SyncParams) -> SyncPairs | 
         return SyncPairs.empty()
     hour = np.floor(bucket * p.window / HOUR).astype(np.int64)
     per_hour = buckets_per_hour(p)
-    a, b, shared = _shared_buckets(acc, bucket, p.max_group, p.min_shared)
-    expected = _expected(a, b, acc, hour, n, per_hour)
+    t = time.perf_counter()
+    a, b, shared = shared_buckets(acc, bucket, p.max_group, p.min_shared)
+    log.debug("synchrony: %d rows -> %d pairs sharing >= %d buckets in %.2fs", len(acc), len(a), p.min_shared,
+              time.perf_counter() - t)
+    t = time.perf_counter()
+    expected = expected_shared(a, b, acc, hour, per_hour)
     log10p = -poisson.logsf(shared - 1, np.maximum(expected, 1e-9)) / np.log(10.0)
     sig = log10p >= p.min_log10p
+    log.debug("synchrony: chance and test in %.2fs, %d pairs kept", time.perf_counter() - t, int(sig.sum()))
     weight = np.clip(log10p[sig] / p.saturation_log10p, 0.0, 1.0).astype(np.float32)
     return SyncPairs(a=a[sig], b=b[sig], shared=shared[sig], expected=expected[sig], weight=weight)
