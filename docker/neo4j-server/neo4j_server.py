@@ -186,7 +186,7 @@ def start(state_dir: str | Path, *, home: Path = DEFAULT_HOME, bolt_port: int = 
     for sub in ("conf", "data", "logs", "run", "import"):
         (state / sub).mkdir(parents=True, exist_ok=True)
     bolt, http = bolt_port or free_port(), http_port or free_port()
-    password = password or _saved_password(state) or secrets.token_urlsafe(12)
+    password = password or _saved_password(state) or _new_password()
     (state / "conf" / "neo4j.conf").write_text(_config(home, state, bolt, http, page_cache))
     if not (state / "data" / "dbms").exists():  # the system database keeps the password after the first start
         _admin(home, state, heap, "dbms", "set-initial-password", password)
@@ -205,6 +205,12 @@ def start(state_dir: str | Path, *, home: Path = DEFAULT_HOME, bolt_port: int = 
         stop(state)
         raise
     return info
+
+
+def _new_password() -> str:
+    """A random password that the admin tool cannot mistake for an option: `token_urlsafe` starts with
+    '-' once in 64 draws, and `set-initial-password -x...` then fails with "Missing required parameter"."""
+    return secrets.token_hex(16)
 
 
 def _saved_password(state: Path) -> str | None:
