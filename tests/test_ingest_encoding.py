@@ -185,3 +185,23 @@ def test_a_typed_ip_column_goes_through_the_map_and_a_number_is_no_address(tmp_p
     entries = [json.loads(x) for x in report.quarantine_file.read_text().splitlines()]
     assert [(e["line"], e["field"], e["reason"], e["value"]) for e in entries] == [
         (1, "ip", "unparseable IP", "167838211"), (2, "ip", "missing required field", None)]
+
+
+PROMPT = "Summarise the open issues of the billing service and list the owners of each one please"
+PROMPTED = [{**r, "prompt": PROMPT} for r in CLEAN]
+# The same prompts padded with the Unicode space separators trim() removes (ASCII space, NBSP, U+3000,
+# U+2009), and a fourth request whose prompt is blank: it keeps its precomputed fingerprint.
+PADDED = [{**PROMPTED[0], "prompt": f"  {PROMPT}\u00a0"}, {**PROMPTED[1], "prompt": f"\u3000{PROMPT}"},
+          {**PROMPTED[2], "prompt": f"{PROMPT}\u2009 "}]
+BLANK = {**CLEAN[0], "ts": "2024-05-01T10:03:00Z", "prompt": " \u3000 ", "prompt_fingerprint": "00000000feedface"}
+
+
+@pytest.mark.parametrize("ext", [".jsonl", ".parquet"])
+def test_padded_prompts_build_the_graph_of_trimmed_ones_and_a_blank_prompt_is_no_prompt(
+        tmp_path: Path, ext: str) -> None:
+    clean, _ = _graph(tmp_path, "clean", [*PROMPTED, {**BLANK, "prompt": None}], ext)
+    padded, report = _graph(tmp_path, "padded", [*PADDED, BLANK], ext)
+    assert report.quarantined == 0
+    assert _without_files(padded) == _without_files(clean)
+    fingerprints = {r[0] for r in clean["prompt_fingerprint"]}
+    assert len(fingerprints) == 2 and "00000000feedface" in fingerprints

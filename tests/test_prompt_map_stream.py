@@ -83,19 +83,24 @@ def test_streamed_map_holds_each_distinct_prompt_once_with_its_fingerprint_and_s
     con.register("t", requests)
     build_prompt_map(con, "SELECT v FROM t", FamilyIndex(), chunk=250, batch_rows=128)
     got = con.sql("SELECT ph, fingerprint, simhash, capability, family FROM _promptmap").to_arrow_table()
-    # one row per distinct non-NULL text, keyed by DuckDB's hash of it (what the request encoder joins on)
-    first = con.sql("""SELECT hash(v) AS ph, v, min(pos) AS pos FROM t
-                       WHERE v IS NOT NULL GROUP BY v ORDER BY pos""").to_arrow_table()
-    assert got.num_rows == first.num_rows == len(set(got["ph"].to_pylist()))
+    # one row per distinct raw text that is not blank, keyed by DuckDB's hash of it (what the request
+    # encoder joins on); the map sees each text as trim() gives it (the simulator pads some fillings)
+    raw = con.sql("SELECT DISTINCT hash(v) AS ph, trim(v) AS tv FROM t WHERE trim(v) <> ''").to_arrow_table()
+    first = con.sql("""SELECT trim(v) AS tv, min(pos) AS pos FROM t
+                       WHERE trim(v) <> '' GROUP BY tv ORDER BY pos""").to_arrow_table()
+    # (a padded text also has a row under the hash of its trimmed text)
+    assert got.num_rows == len(set(got["ph"].to_pylist())) and set(raw["ph"].to_pylist()) <= set(got["ph"].to_pylist())
     by_ph = {ph: i for i, ph in enumerate(got["ph"].to_pylist())}
-    rows = [by_ph[ph] for ph in first["ph"].to_pylist()]
-    fps = fingerprint_table(first["v"])
-    for col, want in (("fingerprint", "template"), ("simhash", "simhash"), ("capability", "capability")):
-        assert got[col].take(rows).to_pylist() == fps[want].to_pylist()
-    # families: those of a serial loop over the same chunks (distinct texts in stream order, 250 a chunk)
-    serial = assign_families(first["v"], FamilyIndex(), chunk=250)
+    by_text = {tv: i for i, tv in enumerate(first["tv"].to_pylist())}
+    rows = [by_ph[ph] for ph in raw["ph"].to_pylist()]
+    want = [by_text[tv] for tv in raw["tv"].to_pylist()]
+    fps = fingerprint_table(first["tv"])
+    for col, name in (("fingerprint", "template"), ("simhash", "simhash"), ("capability", "capability")):
+        assert got[col].take(rows).to_pylist() == fps[name].take(want).to_pylist()
+    # families: those of a serial loop over the same chunks (distinct trimmed texts in stream order, 250 a chunk)
+    serial = assign_families(first["tv"], FamilyIndex(), chunk=250)
     want_fam = [f"{int(f):016x}" if f else None for f in serial.tolist()]
-    assert got["family"].take(rows).to_pylist() == want_fam
+    assert got["family"].take(rows).to_pylist() == [want_fam[i] for i in want]
     assert sum(f is not None for f in want_fam) >= 800  # the operator fillings did form families
 
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 import xxhash
 
 from linkage.ingest.readers import MISSING
-from linkage.ingest.validate import RAW_IP, FileRules, account_canon, account_id, text
+from linkage.ingest.validate import RAW_IP, FileRules, account_canon, account_id, prompt_text, text
 
 REQUESTS = "_rq"
 _TRIMMED = "NULLIF(trim(raw), '')"  # canonical text of a dictionary's raw (VARCHAR) value
@@ -165,7 +165,7 @@ def encode_file(con: duckdb.DuckDBPyConnection, rel: str, types: dict[str, str],
     if types["prompt"] != MISSING:
         # Raw text wins over a precomputed fingerprint (the ingest computed it from the text itself).
         joins += (f" LEFT JOIN (SELECT ph AS _ph, fh AS _fh, famh AS _famh FROM _d_prompt) _p"
-                  f" ON _ph = {_h(text('prompt', types['prompt']))}")
+                  f" ON _ph = {_h(prompt_text('prompt', types['prompt']))}")
         fid = f"coalesce(_fh, {pf})"
         famid = "_famh"
     else:

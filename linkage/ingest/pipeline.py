@@ -41,7 +41,8 @@ from linkage.ingest.pseudonymise import Pseudonymiser, email_map_sql, instrument
 from linkage.ingest.csv_rows import malformed_relation
 from linkage.ingest.readers import UnreadableInput, check_readable, stage_file
 from linkage.ingest.report import FileResult, IngestReport, TableCounts
-from linkage.ingest.validate import BAD_IP, IP_MAP, NET_MAP, RAW_IP, FileRules, clean_sql, quarantine_sql, rules_for, text
+from linkage.ingest.validate import (BAD_IP, IP_MAP, NET_MAP, RAW_IP, FileRules, clean_sql, prompt_text,
+                                     quarantine_sql, rules_for, text)
 from linkage.settings import Settings
 from linkage.store.base import GraphStore, Table
 from linkage.store.models import IngestedFile
@@ -112,7 +113,7 @@ def _build_maps(con: duckdb.DuckDBPyConnection, staged: dict[str, list[tuple[str
         "network": pa.array([n[0] if n else None for n in nets], pa.string()),
         "version": pa.array([n[1] if n else None for n in nets], pa.int8()),
     }))
-    prompt_sql = " UNION ALL ".join(f"SELECT {text('prompt', t['prompt'])} AS v FROM {rel}"
+    prompt_sql = " UNION ALL ".join(f"SELECT {prompt_text('prompt', t['prompt'])} AS v FROM {rel}"
                                     for rel, t in staged["requests"]) or "SELECT NULL::VARCHAR AS v"
     build_prompt_map(con, prompt_sql, families if families is not None else FamilyIndex(),
                      workers=workers)

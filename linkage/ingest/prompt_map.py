@@ -1,7 +1,13 @@
 """The prompt map: every distinct raw prompt of a batch -> fingerprint, SimHash, capability, family.
 
 The requests' prompt column is streamed out of DuckDB in Arrow record batches
-with DuckDB's hash of each text (the key the request encoder joins on). A
+with DuckDB's hash of each raw text (the key the request encoder joins on). The
+key is the text as it came, untrimmed: DuckDB's Unicode-aware `trim()` over 36 M
+prompts cost more than a minute per pass, so the map trims instead (`_Canonical`:
+the same Unicode space separators, only on the few texts that have one at an end,
+which are then keyed by the hash of their trimmed text, with an alias from their
+raw key); a text blank once trimmed gets no map row (the request keeps its
+precomputed fingerprint, if any, as before). A
 compiled hash set (`seen.SeenHashes`, 8 bytes per distinct prompt) keeps the
 first occurrence of each text: no global `SELECT DISTINCT`, which at full scale
 held and spilled gigabytes of raw text. New texts gather into chunks of `CHUNK`
@@ -22,16 +28,110 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 import numba
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from numba import njit
 
 from linkage.ingest.families import CHUNK, FamilyIndex, family_hex, family_hex_array
 from linkage.ingest.fingerprint import fingerprint_table
-from linkage.ingest.minhash import signatures
+from linkage.ingest.minhash import _utf8_buffers, signatures
 from linkage.ingest.seen import SeenHashes
 
 log = logging.getLogger("linkage.ingest")
 PROMPT_MAP = "_promptmap"
 BATCH_ROWS = 1 << 19  # request rows per Arrow batch read from DuckDB
+# What DuckDB's trim() removes from both ends (checked against DuckDB over every code point): the
+# Unicode space separators, category Zs.
+SPACE_SEPARATORS = "\u0020\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+
+
+@njit(cache=True, inline="always")
+def _separator_at(data: np.ndarray, p: int, end: int) -> int:
+    """Byte length of the space separator whose UTF-8 starts at `p` (before `end`), 0 if none is there."""
+    if p >= end:
+        return 0
+    b0 = data[p]
+    if b0 == 0x20:
+        return 1
+    if b0 == 0xC2:
+        return 2 if p + 1 < end and data[p + 1] == 0xA0 else 0
+    if p + 2 >= end or b0 < 0xE1 or b0 > 0xE3:
+        return 0
+    b1, b2 = data[p + 1], data[p + 2]
+    if b0 == 0xE1:  # U+1680
+        hit = b1 == 0x9A and b2 == 0x80
+    elif b0 == 0xE3:  # U+3000
+        hit = b1 == 0x80 and b2 == 0x80
+    else:  # U+2000..U+200A, U+202F, U+205F
+        hit = (b1 == 0x80 and (b2 <= 0x8A or b2 == 0xAF)) or (b1 == 0x81 and b2 == 0x9F)
+    return 3 if hit else 0
+
+
+@njit(cache=True, nogil=True)
+def _separator_ends(data: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
+    """out[i]: text i starts or ends with a space separator (a lead byte is never a continuation
+    byte, so a separator found k bytes before the end ends exactly there)."""
+    for i in range(len(offsets) - 1):
+        start, end = offsets[i], offsets[i + 1]
+        hit = _separator_at(data, start, end) > 0
+        for k in range(1, 4):
+            if not hit and end - k >= start and _separator_at(data, end - k, end) == k:
+                hit = True
+        out[i] = hit
+
+
+def separator_ends(texts: pa.Array) -> np.ndarray:
+    """Boolean per text: it starts or ends with a space separator (so `trim()` would change it)."""
+    data, offsets = _utf8_buffers(texts)
+    edge = np.zeros(len(texts), np.bool_)
+    if len(texts):
+        _separator_ends(data, offsets, edge)
+    return edge
+
+
+def _strip(texts: pa.Array) -> pa.Array:
+    return pa.array([t.strip(SPACE_SEPARATORS) for t in texts.to_pylist()], texts.type)
+
+
+def trim_spaces(texts: pa.Array) -> pa.Array:
+    """`texts` as DuckDB's `trim()` gives them; only the rows with a separator at an end go through Python."""
+    edge = separator_ends(texts)
+    if not edge.any():
+        return texts
+    mask = pa.array(edge)
+    return pc.replace_with_mask(texts, mask, _strip(pc.filter(texts, mask)))
+
+
+class _Canonical:
+    """Keys and texts as `trim()` would have given them, computed on the few texts that need it.
+
+    A text with a space separator at an end is trimmed here and keyed by DuckDB's hash of the trimmed
+    text (on a connection of its own: the staging one is busy streaming), so " x" and "x" are one
+    prompt to the map and to the families; its raw key is kept as an alias, which the map resolves at
+    the end. A text blank once trimmed is no prompt: left out (its raw key finds no map row)."""
+
+    def __init__(self) -> None:
+        self._con = duckdb.connect()
+        self.aliases: list[pa.Table] = []
+
+    def __call__(self, ph: pa.Array, texts: pa.Array) -> tuple[pa.Array, pa.Array]:
+        edge = separator_ends(texts)
+        if edge.any():
+            mask = pa.array(edge)
+            trimmed = _strip(pc.filter(texts, mask))
+            canon = self._con.from_arrow(pa.table({"v": trimmed})).project("hash(v) AS h").to_arrow_table()["h"]
+            canon = canon.combine_chunks() if isinstance(canon, pa.ChunkedArray) else canon
+            self.aliases.append(pa.table({"ph": ph.filter(mask), "canon": canon}))
+            ph, texts = pc.replace_with_mask(ph, mask, canon), pc.replace_with_mask(texts, mask, trimmed)
+        blank = pc.equal(texts, "")
+        if pc.any(blank).as_py():
+            kept = pc.invert(blank)
+            ph, texts = ph.filter(kept), texts.filter(kept)
+        return ph, texts
+
+    def close(self) -> None:
+        self._con.close()
 
 
 class _Chunks:
@@ -64,12 +164,13 @@ class _Chunks:
 def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: FamilyIndex,
                      chunk: int = CHUNK, workers: int = 0, batch_rows: int = BATCH_ROWS) -> dict[str, float]:
     """Create `_promptmap` (ph, fingerprint, simhash, capability, family) over the distinct prompts of
-    `prompt_sql` (one column `v`, repeats and NULLs allowed); families learnt on the way stay in
+    `prompt_sql` (one column `v` of raw text, repeats and NULLs allowed; keyed by `hash(v)`); families learnt on the way stay in
     `index.learnt`. Returns seconds per step (`family` and `fingerprint` overlap). `workers` is accepted for
     callers of the former process pool."""
     del workers
     spent = {"read": 0.0, "fingerprint": 0.0, "family": 0.0, "wait": 0.0, "write": 0.0}
     seen = SeenHashes()
+    canonical = _Canonical()
     pending = _Chunks(chunk)
     parts: list[pa.Table] = []
 
@@ -102,9 +203,9 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
         with ThreadPoolExecutor(max_workers=1, initializer=numba.set_num_threads, initargs=(1,)) as pool:
             t0 = time.perf_counter()
             for batch in reader:
-                ph = batch.column(0)
+                ph, texts = canonical(batch.column(0), batch.column(1))
                 fresh = pa.array(seen.first_time(ph.to_numpy(zero_copy_only=False)))
-                pending.add(ph.filter(fresh), batch.column(1).filter(fresh))
+                pending.add(ph.filter(fresh), texts.filter(fresh))
                 spent["read"] += time.perf_counter() - t0
                 while (job := pending.take(final=False)) is not None:
                     running = process(job, running, pool)
@@ -134,6 +235,12 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
         fingerprint, simhash::UBIGINT AS simhash, capability::VARCHAR AS capability, family::VARCHAR AS family
         FROM _promptmap_arrow""")
     con.unregister("_promptmap_arrow")
+    if canonical.aliases:  # raw keys of padded texts -> the row of their trimmed text
+        con.register("_prompt_alias", pa.concat_tables(canonical.aliases))
+        con.execute(f"""INSERT INTO {PROMPT_MAP} SELECT a.ph, m.fingerprint, m.simhash, m.capability, m.family
+            FROM (SELECT DISTINCT ph, canon FROM _prompt_alias) a JOIN {PROMPT_MAP} m ON m.ph = a.canon""")
+        con.unregister("_prompt_alias")
+    canonical.close()
     del table
     spent["write"] += time.perf_counter() - t0
     log.debug("prompt map: %d distinct prompts, %s (family on a worker thread beside the rest)", len(seen),

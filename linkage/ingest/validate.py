@@ -77,6 +77,12 @@ def text(col: str, sql_type: str) -> str:
     return f"CAST({col} AS VARCHAR)"
 
 
+def prompt_text(col: str, sql_type: str) -> str:
+    """The prompt column as the prompt map keys it (`hash()` of this): the raw text, which the map trims
+    itself (`prompt_map.trim_spaces`; trim() in SQL cost a minute per pass at full scale); NULL when absent."""
+    return col if sql_type == "VARCHAR" else text(col, sql_type)
+
+
 def account_canon(expr: str) -> str:
     """SQL: the canonical account id of text `expr` (trimmed, NFC), NULL when nothing is left."""
     return f"NULLIF(nfc_normalize(regexp_replace({expr}, '{_EDGE_SPACE}', '', 'g')), '')"
