@@ -11,7 +11,7 @@ import pytest
 from linkage.ingest.families import SIMILARITY, FamilyIndex, _components, _sort_keys, assign_families
 from linkage.ingest.fingerprint import fingerprint_table
 from linkage.ingest.minhash import signatures
-from linkage.ingest.prompt_map import build_prompt_map
+from linkage.ingest.prompt_map import build_prompt_map, template_keys
 from linkage.ingest.seen import SeenHashes
 from linkage.simulate import templates as T
 from linkage.simulate.family_corpus import operator_bank
@@ -102,6 +102,18 @@ def test_streamed_map_holds_each_distinct_prompt_once_with_its_fingerprint_and_s
     want_fam = [f"{int(f):016x}" if f else None for f in serial.tolist()]
     assert got["family"].take(rows).to_pylist() == [want_fam[i] for i in want]
     assert sum(f is not None for f in want_fam) >= 800  # the operator fillings did form families
+
+
+def test_template_keys_are_the_hex_values_and_promptfp_holds_each_template_once(requests: pa.Table) -> None:
+    hexes = [f"{v:016x}" for v in (0, 1, 2**64 - 1, 0xDEADBEEF00C0FFEE, 0x0123456789ABCDEF)]
+    assert template_keys(pa.array(hexes)).tolist() == [int(h, 16) for h in hexes]
+    con = duckdb.connect()
+    con.register("t", requests)
+    build_prompt_map(con, "SELECT v FROM t", FamilyIndex(), chunk=250, batch_rows=128)
+    fp = con.sql("SELECT h, fingerprint, simhash, capability FROM _promptfp").fetchall()
+    in_map = con.sql("SELECT DISTINCT hash(fingerprint), fingerprint, simhash, capability FROM _promptmap").fetchall()
+    assert len({r[1] for r in fp}) == len(fp) == len({r[1] for r in in_map})
+    assert set(fp) <= set(in_map)  # each template's values are those of one of its prompts
 
 
 def test_streamed_map_of_no_prompts_is_an_empty_table() -> None:

@@ -3,7 +3,7 @@
 Input (staging DuckDB): the hash-encoded request table `_rq` with its `_d_*`
 dictionaries (see `encode`), views `clean_accounts`, `clean_payments`,
 `clean_proxies`, and the small maps built in Python over distinct values
-(`_promptmap`, `_emailmap`, `_instmap`, `_netmap`).
+(`_promptmap`, `_promptfp`, `_emailmap`, `_instmap`, `_netmap`).
 Output: one query per graph table, in the column names and types of
 `linkage.store.tables` (`spec_select`), one row per key, for `store.merge_batch`.
 
@@ -130,10 +130,11 @@ def request_queries(window_minutes: int, span: tuple[int, int], tick_seconds: in
                      f" ({_co_window('fam', 'famid', '_d_fam', window_minutes, span)})",
         "ip": "SELECT s AS ip, version FROM _d_ip WHERE h IN (SELECT DISTINCT k FROM _g_ip)",
         "user_agent": "SELECT ua_id, s AS user_agent FROM _d_ua WHERE h IN (SELECT DISTINCT k FROM _g_ua)",
+        # one row per fingerprint already (`_d_fp` and `_promptfp` are distinct): a join on the hash, no grouping
         "prompt_fingerprint": """
-            SELECT f.s AS fingerprint, any_value(p.simhash) AS simhash, any_value(p.capability) AS capability
-            FROM _d_fp f LEFT JOIN _promptmap p ON p.fingerprint = f.s
-            WHERE f.h IN (SELECT DISTINCT k FROM _g_fp) GROUP BY f.s""",
+            SELECT f.s AS fingerprint, p.simhash, p.capability
+            FROM _d_fp f LEFT JOIN _promptfp p ON p.h = f.h
+            WHERE f.h IN (SELECT k FROM _g_fp)""",
     }
 
 

@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 import xxhash
 
+from linkage.ingest.prompt_map import PROMPT_FINGERPRINTS
 from linkage.ingest.readers import MISSING
 from linkage.ingest.validate import RAW_IP, FileRules, account_canon, account_id, prompt_text, text
 
@@ -91,7 +92,8 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     """Dictionaries for every hashed kind, and how each column is to be encoded.
 
     Needs the IP map (trimmed raw text -> normal IP, version) and the prompt map
-    (hash of the raw prompt text -> fingerprint, simhash, capability, family) built earlier over distinct values.
+    (hash of the raw prompt text -> fingerprint, simhash, capability, family) and its distinct fingerprints
+    (`PROMPT_FINGERPRINTS`) built earlier over distinct values.
     """
     raw_ok = {
         "account_id": _text_dictionary(con, "acct", files, "account_id", account_canon("raw")),
@@ -101,8 +103,9 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     }
     # Missing model is '' (the activity key); fingerprints from raw prompts join the fingerprint dictionary.
     con.execute(f"INSERT INTO _d_model SELECT hash(''), '' WHERE NOT EXISTS (SELECT 1 FROM _d_model WHERE s = '')")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_fp AS SELECT hash(s) AS h, s FROM (
-        SELECT s FROM _d_pf UNION SELECT fingerprint FROM {prompt_map})""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_fp AS SELECT h, fingerprint AS s FROM {PROMPT_FINGERPRINTS}
+        UNION ALL SELECT h, s FROM _d_pf p WHERE NOT EXISTS (SELECT 1 FROM {PROMPT_FINGERPRINTS} f
+                                                         WHERE f.fingerprint = p.s)""")
     con.execute("DROP TABLE _d_pf")
     _check_unique(con, "_d_fp")
     # Raw prompt text -> fingerprint key, joined only on the rows that carry a prompt.

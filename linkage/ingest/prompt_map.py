@@ -40,6 +40,7 @@ from linkage.ingest.seen import SeenHashes
 
 log = logging.getLogger("linkage.ingest")
 PROMPT_MAP = "_promptmap"
+PROMPT_FINGERPRINTS = "_promptfp"  # (h, fingerprint, simhash, capability): one row per distinct template
 BATCH_ROWS = 1 << 19  # request rows per Arrow batch read from DuckDB
 # What DuckDB's trim() removes from both ends (checked against DuckDB over every code point): the
 # Unicode space separators, category Zs.
@@ -134,6 +135,18 @@ class _Canonical:
         self._con.close()
 
 
+def template_keys(templates: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The 64-bit values of 16-hex-digit template fingerprints (what the kernel printed), as uint64."""
+    if isinstance(templates, pa.ChunkedArray):
+        templates = templates.combine_chunks()
+    data, offsets = _utf8_buffers(templates)
+    if len(templates) and not np.all(np.diff(offsets) == 16):
+        raise ValueError("template fingerprints are 16 hex digits")
+    digits = data[offsets[0]:offsets[-1]].reshape(-1, 16).astype(np.uint64)
+    nibbles = np.where(digits >= 97, digits - np.uint64(87), digits - np.uint64(48))
+    return np.bitwise_or.reduce(nibbles << (np.uint64(4) * np.arange(15, -1, -1, dtype=np.uint64)), axis=1)
+
+
 class _Chunks:
     """New (hash, text) pairs gathered until a chunk is full."""
 
@@ -165,7 +178,8 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
                      chunk: int = CHUNK, workers: int = 0, batch_rows: int = BATCH_ROWS) -> dict[str, float]:
     """Create `_promptmap` (ph, fingerprint, simhash, capability, family) over the distinct prompts of
     `prompt_sql` (one column `v` of raw text, repeats and NULLs allowed; keyed by `hash(v)`); families learnt on the way stay in
-    `index.learnt`. Returns seconds per step (`family` and `fingerprint` overlap). `workers` is accepted for
+    `index.learnt`, and `_promptfp` (h = hash(fingerprint), fingerprint, simhash, capability: those of the
+    template's first prompt). Returns seconds per step (`family` and `fingerprint` overlap). `workers` is accepted for
     callers of the former process pool."""
     del workers
     spent = {"read": 0.0, "fingerprint": 0.0, "family": 0.0, "wait": 0.0, "write": 0.0}
@@ -173,12 +187,16 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
     canonical = _Canonical()
     pending = _Chunks(chunk)
     parts: list[pa.Table] = []
+    # The first prompt of each template gives its row of `_promptfp` (grouping 33 M map rows by the
+    # fingerprint text in SQL took ~25 s at full scale; this set takes ~1 s).
+    templates, template_parts = SeenHashes(), []
 
     def families_of(ph: pa.Array, texts: pa.Array, fps: pa.Table) -> None:
         t0 = time.perf_counter()
         family = family_hex_array(index.assign(*signatures(texts)))
         parts.append(pa.table({"ph": ph, "fingerprint": fps["template"], "simhash": fps["simhash"],
                                "capability": fps["capability"], "family": family}))
+        template_parts.append(fps.filter(pa.array(templates.first_time(template_keys(fps["template"])))))
         spent["family"] += time.perf_counter() - t0
 
     def process(job: tuple[pa.Array, pa.Array], running: Future | None, pool: ThreadPoolExecutor) -> Future:
@@ -235,6 +253,14 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
         fingerprint, simhash::UBIGINT AS simhash, capability::VARCHAR AS capability, family::VARCHAR AS family
         FROM _promptmap_arrow""")
     con.unregister("_promptmap_arrow")
+    fp_empty = pa.table({"template": pa.array([], pa.string()), "simhash": pa.array([], pa.uint64()),
+                         "capability": pa.array([], pa.string())})
+    con.register("_promptfp_arrow", pa.concat_tables([fp_empty, *template_parts]))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {PROMPT_FINGERPRINTS} AS SELECT hash(template::VARCHAR) AS h,
+        template::VARCHAR AS fingerprint, simhash::UBIGINT AS simhash, capability::VARCHAR AS capability
+        FROM _promptfp_arrow""")
+    con.unregister("_promptfp_arrow")
+    template_parts.clear()
     if canonical.aliases:  # raw keys of padded texts -> the row of their trimmed text
         con.register("_prompt_alias", pa.concat_tables(canonical.aliases))
         con.execute(f"""INSERT INTO {PROMPT_MAP} SELECT a.ph, m.fingerprint, m.simhash, m.capability, m.family
