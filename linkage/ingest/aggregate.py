@@ -3,7 +3,7 @@
 Input (staging DuckDB): the hash-encoded request table `_rq` with its `_d_*`
 dictionaries (see `encode`), views `clean_accounts`, `clean_payments`,
 `clean_proxies`, and the small maps built in Python over distinct values
-(`_promptmap`, `_promptfp`, `_emailmap`, `_instmap`, `_netmap`).
+(`_families`, `_promptfp`, `_emailmap`, `_instmap`, `_netmap`; the prompt map itself is dropped once encoded).
 Output: one query per graph table, in the column names and types of
 `linkage.store.tables` (`spec_select`), one row per key, for `store.merge_batch`.
 

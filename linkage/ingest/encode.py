@@ -139,6 +139,11 @@ def build_dictionaries(con: duckdb.DuckDBPyConnection, files: list[tuple[str, di
     return Encoding(raw_ok, ip_fix, no_blanks)
 
 
+def drop_prompt_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Free what only `encode_file` reads: the prompt keys, one row per distinct prompt."""
+    con.execute("DROP TABLE IF EXISTS _d_prompt")
+
+
 def create_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {REQUESTS} (aid UBIGINT, iid UBIGINT, fid UBIGINT, uid UBIGINT,
         mid UBIGINT, us BIGINT, tokens_in BIGINT, tokens_out BIGINT, famid UBIGINT)""")

@@ -301,6 +301,10 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
     _build_maps(con, staged, families, workers=settings.threads)
     step("building dictionaries", 0, 1)
     encoding = encode.build_dictionaries(con, staged["requests"], IP_MAP, PROMPT_MAP)
+    # Nothing past here reads the map (one row per distinct prompt: gigabytes at full scale, which the
+    # aggregates would otherwise share the memory limit with): its families are kept, the rest freed.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _families AS {family_query()}")
+    con.execute(f"DROP TABLE {PROMPT_MAP}")
     encode.create_table(con)
     selects: dict[str, list[str]] = {t: [] for t in CONTRACTS}
     records: list[IngestedFile] = []
@@ -328,13 +332,14 @@ def _process(con: duckdb.DuckDBPyConnection, store: GraphStore, settings: Settin
         report.tables[f.table].quarantined += bad + malformed
         records.append(IngestedFile(content_hash=digest, path=str(f.path), table_name=f.table,
                                     rows_loaded=total - bad, rows_quarantined=bad + malformed, ingested_at=now))
+    encode.drop_prompt_keys(con)
     _clean_views(con, selects)
     step("pseudonymising e-mails and payment instruments", 0, 1)
     _pseudonym_maps(con, Pseudonymiser(settings.hash_secret))
     step("grouping requests by account and artifact", 0, 1)
     span = aggregate.group_requests(con)
     queries = {**aggregate.request_queries(settings.lockstep_window_minutes, span, settings.tick_seconds),
-               "prompt_family": family_query(),
+               "prompt_family": "SELECT family_id, capability FROM _families",
                "account": aggregate.account_query(), **aggregate.payment_queries(), **aggregate.proxy_queries()}
     tables: dict[str, Table] = dict(_write_outputs(con, queries, out, step))
     tables["prompt_family_key"] = learnt_keys(families)
