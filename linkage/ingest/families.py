@@ -71,32 +71,82 @@ def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
     return True
 
 
-def _sort_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The band keys of a chunk (prompts x bands) as runs of equal keys, and the prompt each came from.
+def _sort_keys(keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The band keys of a chunk's `rows` (all if None) as runs of equal keys, band after band, and the
+    prompt each came from (its position in `rows`; ascending within a run).
 
     Band by band: a band's index is hashed into its keys, so equal keys never span two bands, and
-    a sort of one band's keys stays in cache where one sort of all of them would not (3x faster).
-    The order within a run is whatever the sort leaves; nothing downstream depends on it."""
-    n, bands = keys.shape
-    flat = np.empty(n * bands, np.uint64)
-    owner = np.empty(n * bands, np.int64)
-    by_band = np.ascontiguousarray(keys.T)  # one pass, then each band's keys are contiguous
-    for t in range(bands):
-        col = by_band[t]
-        order = np.argsort(col)
-        flat[t * n:(t + 1) * n] = col[order]
-        owner[t * n:(t + 1) * n] = order
+    a sort of one band's keys stays in cache where one sort of all of them would not."""
+    rows = np.arange(len(keys)) if rows is None else rows
+    flat = np.empty(len(rows) * keys.shape[1], np.uint64)
+    owner = np.empty(len(rows) * keys.shape[1], np.int64)
+    if len(rows):
+        _sort_bands(keys, rows, flat, owner)
     return flat, owner
 
 
 @njit(cache=True, nogil=True)
-def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
+def _sort_bands(keys: np.ndarray, rows: np.ndarray, flat: np.ndarray, owner: np.ndarray) -> None:
+    # Band keys are hashes, uniform in their top bits: one stable counting pass on the top ~log2(m) bits
+    # leaves buckets of a key or two, which an insertion sort finishes. A bucket holding a long run (a
+    # family's common key) and a stray key is rare; a stable merge sort finishes it.
+    m, bands = len(rows), keys.shape[1]
+    bits = 1
+    while (1 << bits) < m and bits < 24:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    by_band = np.empty((bands, m), np.uint64)
+    for i in range(m):  # one pass over the rows; each band's keys then contiguous
+        for t in range(bands):
+            by_band[t, i] = keys[rows[i], t]
+    start = np.empty((1 << bits) + 1, np.int64)
+    for t in range(bands):
+        col = by_band[t]
+        out_k, out_o = flat[t * m:(t + 1) * m], owner[t * m:(t + 1) * m]
+        start[:] = 0
+        for i in range(m):
+            start[(col[i] >> shift) + np.uint64(1)] += 1
+        for b in range(1, len(start)):
+            start[b] += start[b - 1]
+        for i in range(m):  # `start` ends as each bucket's end
+            b = col[i] >> shift
+            out_k[start[b]], out_o[start[b]] = col[i], i
+            start[b] += 1
+        lo = 0
+        for b in range(len(start) - 1):
+            hi = start[b]
+            if hi - lo > 32:
+                order = np.argsort(out_k[lo:hi], kind="mergesort")
+                out_k[lo:hi], out_o[lo:hi] = out_k[lo:hi][order], out_o[lo:hi][order]
+            else:
+                for i in range(lo + 1, hi):
+                    key, who = out_k[i], out_o[i]
+                    j = i
+                    while j > lo and out_k[j - 1] > key:
+                        out_k[j], out_o[j] = out_k[j - 1], out_o[j - 1]
+                        j -= 1
+                    out_k[j], out_o[j] = key, who
+            lo = hi
+
+
+def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int,
+                rows: np.ndarray | None = None) -> np.ndarray:
     """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
-    signature values (a candidate is checked against one prompt of its key's run, its head)."""
+    signature values (a candidate is checked against one prompt of its key's run, its head).
+    Prompt p's signature is sig[rows[p]] (sig[p] if `rows` is None): no copy of the valid rows'."""
+    return _join(sorted_keys, owners, sig, np.arange(n) if rows is None else rows, need, n)
+
+
+@njit(cache=True, nogil=True)
+def _join(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, rows: np.ndarray, need: int,
+          n: int) -> np.ndarray:
     parent = np.arange(n)
     start = 0
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
+            continue
+        if i - start == 1:  # a key held by one prompt (most are): nothing to join
+            start = i
             continue
         # The prompt the others are checked against: drawn by a hash of (key, prompt), so it does not
         # depend on the order the sort left the run in, and one odd prompt does not head every run it is in.
@@ -110,7 +160,7 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
             if owners[j] == head:
                 continue
             a, b = _find(parent, head), _find(parent, owners[j])
-            if a != b and _similar(sig, head, owners[j], need):  # joined already: nothing to check
+            if a != b and _similar(sig, rows[head], rows[owners[j]], need):  # joined already: nothing to check
                 if a < b:
                     parent[b] = a
                 else:
@@ -124,23 +174,32 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
 @njit(cache=True, nogil=True)
 def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
                 out_comp: np.ndarray, out_key: np.ndarray, out_count: np.ndarray) -> int:
-    """(component, key, prompts) for every key held by a component, from entries sorted by key."""
+    """(component, key, prompts) for every key held by a component, from entries sorted by key; per key,
+    components ascending."""
     m = 0
     start = 0
+    comps = np.empty(64, np.int64)  # a run's components, grown when a run is longer
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
             continue
-        if i - start == 1:  # most keys are held by one prompt: no sort, no allocation
-            out_comp[m], out_key[m], out_count[m] = root[owners[start]], sorted_keys[start], 1
+        size = i - start
+        if size > len(comps):
+            comps = np.empty(2 * size, np.int64)
+        same = True  # most runs lie in one component (one prompt, or a family's common key)
+        for j in range(size):
+            comps[j] = root[owners[start + j]]
+            same = same and comps[j] == comps[0]
+        if same:
+            out_comp[m], out_key[m], out_count[m] = comps[0], sorted_keys[start], size
             m += 1
             start = i
             continue
-        comps = np.sort(root[owners[start:i]])
+        run_comps = np.sort(comps[:size])
         run = 0
-        for j in range(len(comps)):
+        for j in range(size):
             run += 1
-            if j + 1 == len(comps) or comps[j + 1] != comps[j]:
-                out_comp[m], out_key[m], out_count[m] = comps[j], sorted_keys[start], run
+            if j + 1 == size or run_comps[j + 1] != run_comps[j]:
+                out_comp[m], out_key[m], out_count[m] = run_comps[j], sorted_keys[start], run
                 m += 1
                 run = 0
         start = i
@@ -252,14 +311,13 @@ class FamilyIndex:
     def assign(self, sig: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Family (uint64, 0 = none) per prompt of one chunk, from its signatures and band keys
         (`minhash.signatures`); learns as it goes."""
-        n, bands = keys.shape
+        n = len(keys)
         family = np.zeros(n, np.uint64)
         rows = np.flatnonzero(valid)
         if not len(rows):
             return family
-        flat, owner = _sort_keys(keys[rows])
-        sig_rows = sig if len(rows) == n else sig[rows]  # one copy at most (256 bytes a prompt)
-        root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
+        flat, owner = _sort_keys(keys, rows)  # prompts numbered by their position in `rows`
+        root = _components(flat, owner, sig, int(np.ceil(self.similarity * sig.shape[1])), len(rows), rows)
         run_comp = np.empty(len(flat), np.int64)
         run_key = np.empty(len(flat), np.uint64)
         run_count = np.empty(len(flat), np.int64)
@@ -287,15 +345,16 @@ class FamilyIndex:
         if len(mint):
             members = np.argsort(root, kind="stable")
             first = np.searchsorted(root[members], mint)
-            chosen[mint] = _consensus_ids(sig_rows, members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+            chosen[mint] = _consensus_ids(sig, rows[members], first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
                                           CONSENSUS_VALUES)
 
         # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
-        fam_of_run = chosen[run_comp]
-        need = np.maximum(2, np.ceil(LEARN_SHARE * size[run_comp]))
-        keep = (fam_of_run != 0) & (run_count >= need)
+        multi = np.flatnonzero(run_count >= 2)  # a key held once is never learnt: skip most runs early
+        lc, lk, ln = run_comp[multi], run_key[multi], run_count[multi]
+        lf = chosen[lc]
+        keep = (lf != 0) & (ln >= np.maximum(2, np.ceil(LEARN_SHARE * size[lc])))
         if keep.any():
-            lc, lk, ln, lf = run_comp[keep], run_key[keep], run_count[keep], fam_of_run[keep]
+            lc, lk, ln, lf = lc[keep], lk[keep], ln[keep], lf[keep]
             o = np.lexsort((lk, -ln, lc))
             lc, lk, lf = lc[o], lk[o], lf[o]
             rank = np.arange(len(lc)) - np.searchsorted(lc, lc)
