@@ -76,77 +76,63 @@ def _sort_keys(keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.nda
     prompt each came from (its position in `rows`; ascending within a run).
 
     Band by band: a band's index is hashed into its keys, so equal keys never span two bands, and
-    a sort of one band's keys stays in cache where one sort of all of them would not."""
+    a sort of one band's keys stays in cache where one sort of all of them would not. A key and its
+    prompt travel as one uint64 (the key's top bits, the prompt's position in the low ones): numpy's
+    vectorised sort of plain integers is several times faster than an argsort. The key's low bits are
+    put back afterwards; two keys that differ only there (about never) are put in order then."""
     rows = np.arange(len(keys)) if rows is None else rows
-    flat = np.empty(len(rows) * keys.shape[1], np.uint64)
-    owner = np.empty(len(rows) * keys.shape[1], np.int64)
-    if len(rows):
-        _sort_bands(keys, rows, flat, owner)
+    m, bands = len(rows), keys.shape[1]
+    shift = max(1, int(m - 1).bit_length())  # low bits that hold a prompt's position
+    packed = np.empty((bands, m), np.uint64)
+    low = np.empty((bands, m), np.uint64)
+    flat = np.empty(m * bands, np.uint64)
+    owner = np.empty(m * bands, np.int64)
+    if m:
+        _pack(keys, rows, np.uint64(shift), packed, low)
+        for t in range(bands):
+            packed[t].sort()  # releases the GIL, as the compiled parts do
+        _unpack(packed, low, np.uint64(shift), flat, owner)
     return flat, owner
 
 
 @njit(cache=True, nogil=True)
-def _sort_bands(keys: np.ndarray, rows: np.ndarray, flat: np.ndarray, owner: np.ndarray) -> None:
-    # Band keys are hashes, uniform in their top bits: one stable counting pass on the top ~log2(m) bits
-    # leaves buckets of a key or two, which an insertion sort finishes. A bucket holding a long run (a
-    # family's common key) and a stray key is rare; a stable merge sort finishes it.
-    m, bands = len(rows), keys.shape[1]
-    bits = 1
-    while (1 << bits) < m and bits < 24:
-        bits += 1
-    shift = np.uint64(64 - bits)
-    by_band = np.empty((bands, m), np.uint64)
-    for i in range(m):  # one pass over the rows; each band's keys then contiguous
-        for t in range(bands):
-            by_band[t, i] = keys[rows[i], t]
-    start = np.empty((1 << bits) + 1, np.int64)
-    for t in range(bands):
-        col = by_band[t]
-        out_k, out_o = flat[t * m:(t + 1) * m], owner[t * m:(t + 1) * m]
-        start[:] = 0
-        for i in range(m):
-            start[(col[i] >> shift) + np.uint64(1)] += 1
-        for b in range(1, len(start)):
-            start[b] += start[b - 1]
-        for i in range(m):  # `start` ends as each bucket's end
-            b = col[i] >> shift
-            out_k[start[b]], out_o[start[b]] = col[i], i
-            start[b] += 1
-        lo = 0
-        for b in range(len(start) - 1):
-            hi = start[b]
-            if hi - lo > 32:
-                order = np.argsort(out_k[lo:hi], kind="mergesort")
-                out_k[lo:hi], out_o[lo:hi] = out_k[lo:hi][order], out_o[lo:hi][order]
-            else:
-                for i in range(lo + 1, hi):
-                    key, who = out_k[i], out_o[i]
-                    j = i
-                    while j > lo and out_k[j - 1] > key:
-                        out_k[j], out_o[j] = out_k[j - 1], out_o[j - 1]
-                        j -= 1
-                    out_k[j], out_o[j] = key, who
-            lo = hi
-
-
-def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int,
-                rows: np.ndarray | None = None) -> np.ndarray:
-    """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
-    signature values (a candidate is checked against one prompt of its key's run, its head).
-    Prompt p's signature is sig[rows[p]] (sig[p] if `rows` is None): no copy of the valid rows'."""
-    return _join(sorted_keys, owners, sig, np.arange(n) if rows is None else rows, need, n)
+def _pack(keys: np.ndarray, rows: np.ndarray, shift: np.uint64, packed: np.ndarray, low: np.ndarray) -> None:
+    mask = (np.uint64(1) << shift) - np.uint64(1)
+    for i in range(len(rows)):  # one pass over the rows; each band's entries then contiguous
+        for t in range(keys.shape[1]):
+            key = keys[rows[i], t]
+            packed[t, i] = (key & ~mask) | np.uint64(i)
+            low[t, i] = key & mask
 
 
 @njit(cache=True, nogil=True)
-def _join(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, rows: np.ndarray, need: int,
-          n: int) -> np.ndarray:
+def _unpack(packed: np.ndarray, low: np.ndarray, shift: np.uint64, flat: np.ndarray, owner: np.ndarray) -> None:
+    mask = (np.uint64(1) << shift) - np.uint64(1)
+    bands, m = packed.shape
+    for t in range(bands):
+        base = t * m
+        for i in range(m):
+            who = packed[t, i] & mask
+            flat[base + i] = (packed[t, i] & ~mask) | low[t, who]
+            owner[base + i] = who
+        for i in range(base + 1, base + m):  # equal top bits, different low ones: insertion sort (stable)
+            if flat[i - 1] > flat[i]:
+                key, who = flat[i], owner[i]
+                j = i
+                while j > base and flat[j - 1] > key:
+                    flat[j], owner[j] = flat[j - 1], owner[j - 1]
+                    j -= 1
+                flat[j], owner[j] = key, who
+
+
+@njit(cache=True, nogil=True)
+def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
+    """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
+    signature values (a candidate is checked against one prompt of its key's run, its head)."""
     parent = np.arange(n)
     start = 0
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
-            continue
-        if i - start == 1:  # a key held by one prompt (most are): nothing to join
-            start = i
             continue
         # The prompt the others are checked against: drawn by a hash of (key, prompt), so it does not
         # depend on the order the sort left the run in, and one odd prompt does not head every run it is in.
@@ -160,7 +146,7 @@ def _join(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, rows: np
             if owners[j] == head:
                 continue
             a, b = _find(parent, head), _find(parent, owners[j])
-            if a != b and _similar(sig, rows[head], rows[owners[j]], need):  # joined already: nothing to check
+            if a != b and _similar(sig, head, owners[j], need):  # joined already: nothing to check
                 if a < b:
                     parent[b] = a
                 else:
@@ -207,6 +193,21 @@ def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def _sort_in_place(vals: np.ndarray) -> None:
+    # most families are a few prompts: an insertion sort beats the general sort's setup there
+    if len(vals) > 16:
+        vals.sort()
+        return
+    for i in range(1, len(vals)):
+        v = vals[i]
+        j = i
+        while j > 0 and vals[j - 1] > v:
+            vals[j] = vals[j - 1]
+            j -= 1
+        vals[j] = v
+
+
+@njit(cache=True, nogil=True)
 def _consensus_ids(sig: np.ndarray, members: np.ndarray, first: np.ndarray, size: np.ndarray,
                    sample: int, share: float, k: int) -> np.ndarray:
     """Per component (its members are members[first[c]:first[c] + size[c]]): a hash of the `k` smallest
@@ -216,12 +217,19 @@ def _consensus_ids(sig: np.ndarray, members: np.ndarray, first: np.ndarray, size
     of a set of common values do not depend on which fillings arrived. More than one: templates
     of one house style share its sentence, and so a value or two."""
     out = np.zeros(len(first), np.uint64)
+    cols = np.empty((sig.shape[1], sample), sig.dtype)  # a sample's values, position by position
+    best = np.empty(k, np.uint64)
     for c in range(len(first)):
         m = min(size[c], sample)
         need = max(2, int(np.ceil(share * m)))
-        best = np.full(k, np.uint64(0xFFFFFFFFFFFFFFFF))
+        best[:] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        for i in range(m):
+            row = members[first[c] + i]
+            for j in range(sig.shape[1]):
+                cols[j, i] = sig[row, j]
         for j in range(sig.shape[1]):
-            vals = np.sort(sig[members[first[c]:first[c] + m], j])
+            vals = cols[j, :m]
+            _sort_in_place(vals)
             run = 1
             for i in range(1, m + 1):
                 if i < m and vals[i] == vals[i - 1]:
@@ -317,7 +325,10 @@ class FamilyIndex:
         if not len(rows):
             return family
         flat, owner = _sort_keys(keys, rows)  # prompts numbered by their position in `rows`
-        root = _components(flat, owner, sig, int(np.ceil(self.similarity * sig.shape[1])), len(rows), rows)
+        # One copy of the valid rows at most (256 bytes a prompt): cheaper than reaching each row
+        # through `rows` in the join's random accesses.
+        sig_rows = sig if len(rows) == n else sig[rows]
+        root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
         run_comp = np.empty(len(flat), np.int64)
         run_key = np.empty(len(flat), np.uint64)
         run_count = np.empty(len(flat), np.int64)
@@ -345,7 +356,7 @@ class FamilyIndex:
         if len(mint):
             members = np.argsort(root, kind="stable")
             first = np.searchsorted(root[members], mint)
-            chosen[mint] = _consensus_ids(sig, rows[members], first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+            chosen[mint] = _consensus_ids(sig_rows, members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
                                           CONSENSUS_VALUES)
 
         # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
