@@ -58,17 +58,14 @@ def _find(parent: np.ndarray, x: int) -> int:
     return root
 
 
-@njit(cache=True, nogil=True)
-def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
-    k = sig.shape[1]
-    allowed = k - need  # unequal values allowed: stop as soon as there are more
-    differ = 0
-    for j in range(k):
-        if sig[a, j] != sig[b, j]:
-            differ += 1
-            if differ > allowed:
-                return False
-    return True
+@njit(cache=True, nogil=True, inline="always")
+def _differ(sig: np.ndarray, a: int, b: int) -> int:
+    # unequal values of two signatures, counted without a branch (vectorised; no early exit, so that
+    # the checks of a run do not wait on each other's cache misses)
+    d = 0
+    for j in range(sig.shape[1]):
+        d += sig[a, j] != sig[b, j]
+    return d
 
 
 def _sort_keys(keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -83,16 +80,15 @@ def _sort_keys(keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.nda
     rows = np.arange(len(keys)) if rows is None else rows
     m, bands = len(rows), keys.shape[1]
     shift = max(1, int(m - 1).bit_length())  # low bits that hold a prompt's position
-    packed = np.empty((bands, m), np.uint64)
-    low = np.empty((bands, m), np.uint64)
-    flat = np.empty(m * bands, np.uint64)
+    packed = np.empty((bands, m), np.uint64)  # sorted, then turned into the keys in place
+    low = np.empty((bands, m), np.uint32 if shift <= 32 else np.uint64)
     owner = np.empty(m * bands, np.int64)
     if m:
         _pack(keys, rows, np.uint64(shift), packed, low)
         for t in range(bands):
             packed[t].sort()  # releases the GIL, as the compiled parts do
-        _unpack(packed, low, np.uint64(shift), flat, owner)
-    return flat, owner
+        _unpack(packed, low, np.uint64(shift), owner)
+    return packed.reshape(-1), owner
 
 
 @njit(cache=True, nogil=True)
@@ -102,18 +98,19 @@ def _pack(keys: np.ndarray, rows: np.ndarray, shift: np.uint64, packed: np.ndarr
         for t in range(keys.shape[1]):
             key = keys[rows[i], t]
             packed[t, i] = (key & ~mask) | np.uint64(i)
-            low[t, i] = key & mask
+            low[t, i] = key & mask  # fits: mask < 2**32 whenever `low` is uint32
 
 
 @njit(cache=True, nogil=True)
-def _unpack(packed: np.ndarray, low: np.ndarray, shift: np.uint64, flat: np.ndarray, owner: np.ndarray) -> None:
+def _unpack(packed: np.ndarray, low: np.ndarray, shift: np.uint64, owner: np.ndarray) -> None:
     mask = (np.uint64(1) << shift) - np.uint64(1)
     bands, m = packed.shape
+    flat = packed.reshape(-1)
     for t in range(bands):
         base = t * m
         for i in range(m):
-            who = packed[t, i] & mask
-            flat[base + i] = (packed[t, i] & ~mask) | low[t, who]
+            who = flat[base + i] & mask
+            flat[base + i] = (flat[base + i] & ~mask) | np.uint64(low[t, who])
             owner[base + i] = who
         for i in range(base + 1, base + m):  # equal top bits, different low ones: insertion sort (stable)
             if flat[i - 1] > flat[i]:
@@ -127,12 +124,22 @@ def _unpack(packed: np.ndarray, low: np.ndarray, shift: np.uint64, flat: np.ndar
 
 @njit(cache=True, nogil=True)
 def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
-    """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
-    signature values (a candidate is checked against one prompt of its key's run, its head)."""
+    """Root (the smallest prompt) per prompt after joining prompts that share a band key *and* agree on
+    at least `need` signature values (a candidate is checked against one prompt of its key's run, its head).
+
+    Per run: first the members not yet in the head's component, then their checks (independent of one
+    another, so their rows' cache misses overlap), then the joins. The components are the connected
+    parts of the pairs that passed, whatever order they were found in."""
     parent = np.arange(n)
+    allowed = sig.shape[1] - need  # unequal values allowed
+    cand = np.empty(64, np.int64)
+    ok = np.empty(64, np.bool_)
     start = 0
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
+            continue
+        if i - start == 1:  # a key held by one prompt (most are): nothing to join
+            start = i
             continue
         # The prompt the others are checked against: drawn by a hash of (key, prompt), so it does not
         # depend on the order the sort left the run in, and one odd prompt does not head every run it is in.
@@ -142,14 +149,23 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
             h = _mix_id(sorted_keys[start] ^ np.uint64(owners[j]))
             if h < best or (h == best and owners[j] < head):
                 best, head = h, owners[j]
+        if i - start > len(cand):
+            cand = np.empty(2 * (i - start), np.int64)
+            ok = np.empty(2 * (i - start), np.bool_)
+        root = _find(parent, head)
+        c = 0
         for j in range(start, i):
-            if owners[j] == head:
-                continue
-            a, b = _find(parent, head), _find(parent, owners[j])
-            if a != b and _similar(sig, head, owners[j], need):  # joined already: nothing to check
+            if owners[j] != head and _find(parent, owners[j]) != root:  # joined already: nothing to check
+                cand[c] = owners[j]
+                c += 1
+        for q in range(c):
+            ok[q] = _differ(sig, head, cand[q]) <= allowed
+        for q in range(c):
+            if ok[q]:
+                a, b = _find(parent, head), _find(parent, cand[q])
                 if a < b:
                     parent[b] = a
-                else:
+                elif b < a:
                     parent[a] = b
         start = i
     for i in range(n):
