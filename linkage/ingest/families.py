@@ -82,7 +82,7 @@ def _sort_keys(keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.nda
     shift = max(1, int(m - 1).bit_length())  # low bits that hold a prompt's position
     packed = np.empty((bands, m), np.uint64)  # sorted, then turned into the keys in place
     low = np.empty((bands, m), np.uint32 if shift <= 32 else np.uint64)
-    owner = np.empty(m * bands, np.int64)
+    owner = np.empty(m * bands, np.int32 if m < 2 ** 31 else np.int64)  # half the bytes to sort and read
     if m:
         _pack(keys, rows, np.uint64(shift), packed, low)
         for t in range(bands):
@@ -122,14 +122,21 @@ def _unpack(packed: np.ndarray, low: np.ndarray, shift: np.uint64, owner: np.nda
                 flat[j], owner[j] = key, who
 
 
-@njit(cache=True, nogil=True)
-def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
+def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int,
+                rows: np.ndarray | None = None) -> np.ndarray:
     """Root (the smallest prompt) per prompt after joining prompts that share a band key *and* agree on
     at least `need` signature values (a candidate is checked against one prompt of its key's run, its head).
+    Prompt p's signature is sig[rows[p]] (sig[p] if `rows` is None): no copy of the valid rows.
 
     Per run: first the members not yet in the head's component, then their checks (independent of one
     another, so their rows' cache misses overlap), then the joins. The components are the connected
     parts of the pairs that passed, whatever order they were found in."""
+    return _join(sorted_keys, owners, sig, np.arange(n) if rows is None else rows, need, n)
+
+
+@njit(cache=True, nogil=True)
+def _join(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, rows: np.ndarray, need: int,
+          n: int) -> np.ndarray:
     parent = np.arange(n)
     allowed = sig.shape[1] - need  # unequal values allowed
     cand = np.empty(64, np.int64)
@@ -158,8 +165,9 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
             if owners[j] != head and _find(parent, owners[j]) != root:  # joined already: nothing to check
                 cand[c] = owners[j]
                 c += 1
+        head_row = rows[head]
         for q in range(c):
-            ok[q] = _differ(sig, head, cand[q]) <= allowed
+            ok[q] = _differ(sig, head_row, rows[cand[q]]) <= allowed
         for q in range(c):
             if ok[q]:
                 a, b = _find(parent, head), _find(parent, cand[q])
@@ -177,7 +185,8 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
 def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
                 out_comp: np.ndarray, out_key: np.ndarray, out_count: np.ndarray) -> int:
     """(component, key, prompts) for every key held by a component, from entries sorted by key; per key,
-    components ascending."""
+    components ascending. `out_comp` and `out_key` may be `owners` and `sorted_keys` themselves: no more
+    rows are written than entries read, and a run's entries are read before its rows are written."""
     m = 0
     start = 0
     comps = np.empty(64, np.int64)  # a run's components, grown when a run is longer
@@ -341,15 +350,11 @@ class FamilyIndex:
         if not len(rows):
             return family
         flat, owner = _sort_keys(keys, rows)  # prompts numbered by their position in `rows`
-        # One copy of the valid rows at most (256 bytes a prompt): cheaper than reaching each row
-        # through `rows` in the join's random accesses.
-        sig_rows = sig if len(rows) == n else sig[rows]
-        root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
-        run_comp = np.empty(len(flat), np.int64)
-        run_key = np.empty(len(flat), np.uint64)
+        root = _components(flat, owner, sig, int(np.ceil(self.similarity * sig.shape[1])), len(rows), rows)
+        # (component, key, count) rows written over the entries they come from: fresh memory is dear
         run_count = np.empty(len(flat), np.int64)
-        m = _key_counts(flat, owner, root, run_comp, run_key, run_count)
-        run_comp, run_key, run_count = run_comp[:m], run_key[:m], run_count[:m]
+        m = _key_counts(flat, owner, root, owner, flat, run_count)
+        run_comp, run_key, run_count = owner[:m], flat[:m], run_count[:m]
         run_known = self._lookup(run_key)
         size = np.bincount(root, minlength=len(rows))
 
@@ -372,7 +377,7 @@ class FamilyIndex:
         if len(mint):
             members = np.argsort(root, kind="stable")
             first = np.searchsorted(root[members], mint)
-            chosen[mint] = _consensus_ids(sig_rows, members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+            chosen[mint] = _consensus_ids(sig, rows[members], first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
                                           CONSENSUS_VALUES)
 
         # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
