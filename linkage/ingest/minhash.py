@@ -14,7 +14,9 @@ the set), so two prompts agree on a value with probability J, the Jaccard
 similarity of their shingle sets. The values are cut into bands of `ROWS`: two
 prompts share a band key with probability J**ROWS — the cheap candidate test
 that `families` then verifies on the whole signature. Everything is computed
-from the text alone, so a prompt gets the same signature tonight and tomorrow.
+from the text alone, so a prompt gets the same signature tonight and tomorrow
+(and the same band key: a key keeps the 53 significant bits the first version
+kept, see `_as_stored`).
 """
 
 from __future__ import annotations
