@@ -58,45 +58,95 @@ def _find(parent: np.ndarray, x: int) -> int:
     return root
 
 
-@njit(cache=True, nogil=True)
-def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
-    k = sig.shape[1]
-    allowed = k - need  # unequal values allowed: stop as soon as there are more
-    differ = 0
-    for j in range(k):
-        if sig[a, j] != sig[b, j]:
-            differ += 1
-            if differ > allowed:
-                return False
-    return True
+@njit(cache=True, nogil=True, inline="always")
+def _differ(sig: np.ndarray, a: int, b: int) -> int:
+    # unequal values of two signatures, counted without a branch (vectorised; no early exit, so that
+    # the checks of a run do not wait on each other's cache misses)
+    d = 0
+    for j in range(sig.shape[1]):
+        d += sig[a, j] != sig[b, j]
+    return d
 
 
-def _sort_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The band keys of a chunk (prompts x bands) as runs of equal keys, and the prompt each came from.
+def _sort_keys(keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The band keys of a chunk's `rows` (all if None) as runs of equal keys, band after band, and the
+    prompt each came from (its position in `rows`; ascending within a run).
 
     Band by band: a band's index is hashed into its keys, so equal keys never span two bands, and
-    a sort of one band's keys stays in cache where one sort of all of them would not (3x faster).
-    The order within a run is whatever the sort leaves; nothing downstream depends on it."""
-    n, bands = keys.shape
-    flat = np.empty(n * bands, np.uint64)
-    owner = np.empty(n * bands, np.int64)
-    by_band = np.ascontiguousarray(keys.T)  # one pass, then each band's keys are contiguous
-    for t in range(bands):
-        col = by_band[t]
-        order = np.argsort(col)
-        flat[t * n:(t + 1) * n] = col[order]
-        owner[t * n:(t + 1) * n] = order
-    return flat, owner
+    a sort of one band's keys stays in cache where one sort of all of them would not. A key and its
+    prompt travel as one uint64 (the key's top bits, the prompt's position in the low ones): numpy's
+    vectorised sort of plain integers is several times faster than an argsort. The key's low bits are
+    put back afterwards; two keys that differ only there (about never) are put in order then."""
+    rows = np.arange(len(keys)) if rows is None else rows
+    m, bands = len(rows), keys.shape[1]
+    shift = max(1, int(m - 1).bit_length())  # low bits that hold a prompt's position
+    packed = np.empty((bands, m), np.uint64)  # sorted, then turned into the keys in place
+    low = np.empty((bands, m), np.uint32 if shift <= 32 else np.uint64)
+    owner = np.empty(m * bands, np.int32 if m < 2 ** 31 else np.int64)  # half the bytes to sort and read
+    if m:
+        _pack(keys, rows, np.uint64(shift), packed, low)
+        for t in range(bands):
+            packed[t].sort()  # releases the GIL, as the compiled parts do
+        _unpack(packed, low, np.uint64(shift), owner)
+    return packed.reshape(-1), owner
 
 
 @njit(cache=True, nogil=True)
-def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int) -> np.ndarray:
-    """Root per prompt after joining prompts that share a band key *and* agree on at least `need`
-    signature values (a candidate is checked against one prompt of its key's run, its head)."""
+def _pack(keys: np.ndarray, rows: np.ndarray, shift: np.uint64, packed: np.ndarray, low: np.ndarray) -> None:
+    mask = (np.uint64(1) << shift) - np.uint64(1)
+    for i in range(len(rows)):  # one pass over the rows; each band's entries then contiguous
+        for t in range(keys.shape[1]):
+            key = keys[rows[i], t]
+            packed[t, i] = (key & ~mask) | np.uint64(i)
+            low[t, i] = key & mask  # fits: mask < 2**32 whenever `low` is uint32
+
+
+@njit(cache=True, nogil=True)
+def _unpack(packed: np.ndarray, low: np.ndarray, shift: np.uint64, owner: np.ndarray) -> None:
+    mask = (np.uint64(1) << shift) - np.uint64(1)
+    bands, m = packed.shape
+    flat = packed.reshape(-1)
+    for t in range(bands):
+        base = t * m
+        for i in range(m):
+            who = flat[base + i] & mask
+            flat[base + i] = (flat[base + i] & ~mask) | np.uint64(low[t, who])
+            owner[base + i] = who
+        for i in range(base + 1, base + m):  # equal top bits, different low ones: insertion sort (stable)
+            if flat[i - 1] > flat[i]:
+                key, who = flat[i], owner[i]
+                j = i
+                while j > base and flat[j - 1] > key:
+                    flat[j], owner[j] = flat[j - 1], owner[j - 1]
+                    j -= 1
+                flat[j], owner[j] = key, who
+
+
+def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, need: int, n: int,
+                rows: np.ndarray | None = None) -> np.ndarray:
+    """Root (the smallest prompt) per prompt after joining prompts that share a band key *and* agree on
+    at least `need` signature values (a candidate is checked against one prompt of its key's run, its head).
+    Prompt p's signature is sig[rows[p]] (sig[p] if `rows` is None): no copy of the valid rows.
+
+    Per run: first the members not yet in the head's component, then their checks (independent of one
+    another, so their rows' cache misses overlap), then the joins. The components are the connected
+    parts of the pairs that passed, whatever order they were found in."""
+    return _join(sorted_keys, owners, sig, np.arange(n) if rows is None else rows, need, n)
+
+
+@njit(cache=True, nogil=True)
+def _join(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, rows: np.ndarray, need: int,
+          n: int) -> np.ndarray:
     parent = np.arange(n)
+    allowed = sig.shape[1] - need  # unequal values allowed
+    cand = np.empty(64, np.int64)
+    ok = np.empty(64, np.bool_)
     start = 0
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
+            continue
+        if i - start == 1:  # a key held by one prompt (most are): nothing to join
+            start = i
             continue
         # The prompt the others are checked against: drawn by a hash of (key, prompt), so it does not
         # depend on the order the sort left the run in, and one odd prompt does not head every run it is in.
@@ -106,14 +156,24 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
             h = _mix_id(sorted_keys[start] ^ np.uint64(owners[j]))
             if h < best or (h == best and owners[j] < head):
                 best, head = h, owners[j]
+        if i - start > len(cand):
+            cand = np.empty(2 * (i - start), np.int64)
+            ok = np.empty(2 * (i - start), np.bool_)
+        root = _find(parent, head)
+        c = 0
         for j in range(start, i):
-            if owners[j] == head:
-                continue
-            a, b = _find(parent, head), _find(parent, owners[j])
-            if a != b and _similar(sig, head, owners[j], need):  # joined already: nothing to check
+            if owners[j] != head and _find(parent, owners[j]) != root:  # joined already: nothing to check
+                cand[c] = owners[j]
+                c += 1
+        head_row = rows[head]
+        for q in range(c):
+            ok[q] = _differ(sig, head_row, rows[cand[q]]) <= allowed
+        for q in range(c):
+            if ok[q]:
+                a, b = _find(parent, head), _find(parent, cand[q])
                 if a < b:
                     parent[b] = a
-                else:
+                elif b < a:
                     parent[a] = b
         start = i
     for i in range(n):
@@ -124,27 +184,52 @@ def _components(sorted_keys: np.ndarray, owners: np.ndarray, sig: np.ndarray, ne
 @njit(cache=True, nogil=True)
 def _key_counts(sorted_keys: np.ndarray, owners: np.ndarray, root: np.ndarray,
                 out_comp: np.ndarray, out_key: np.ndarray, out_count: np.ndarray) -> int:
-    """(component, key, prompts) for every key held by a component, from entries sorted by key."""
+    """(component, key, prompts) for every key held by a component, from entries sorted by key; per key,
+    components ascending. `out_comp` and `out_key` may be `owners` and `sorted_keys` themselves: no more
+    rows are written than entries read, and a run's entries are read before its rows are written."""
     m = 0
     start = 0
+    comps = np.empty(64, np.int64)  # a run's components, grown when a run is longer
     for i in range(1, len(sorted_keys) + 1):
         if i < len(sorted_keys) and sorted_keys[i] == sorted_keys[start]:
             continue
-        if i - start == 1:  # most keys are held by one prompt: no sort, no allocation
-            out_comp[m], out_key[m], out_count[m] = root[owners[start]], sorted_keys[start], 1
+        size = i - start
+        if size > len(comps):
+            comps = np.empty(2 * size, np.int64)
+        same = True  # most runs lie in one component (one prompt, or a family's common key)
+        for j in range(size):
+            comps[j] = root[owners[start + j]]
+            same = same and comps[j] == comps[0]
+        if same:
+            out_comp[m], out_key[m], out_count[m] = comps[0], sorted_keys[start], size
             m += 1
             start = i
             continue
-        comps = np.sort(root[owners[start:i]])
+        run_comps = np.sort(comps[:size])
         run = 0
-        for j in range(len(comps)):
+        for j in range(size):
             run += 1
-            if j + 1 == len(comps) or comps[j + 1] != comps[j]:
-                out_comp[m], out_key[m], out_count[m] = comps[j], sorted_keys[start], run
+            if j + 1 == size or run_comps[j + 1] != run_comps[j]:
+                out_comp[m], out_key[m], out_count[m] = run_comps[j], sorted_keys[start], run
                 m += 1
                 run = 0
         start = i
     return m
+
+
+@njit(cache=True, nogil=True)
+def _sort_in_place(vals: np.ndarray) -> None:
+    # most families are a few prompts: an insertion sort beats the general sort's setup there
+    if len(vals) > 16:
+        vals.sort()
+        return
+    for i in range(1, len(vals)):
+        v = vals[i]
+        j = i
+        while j > 0 and vals[j - 1] > v:
+            vals[j] = vals[j - 1]
+            j -= 1
+        vals[j] = v
 
 
 @njit(cache=True, nogil=True)
@@ -157,12 +242,19 @@ def _consensus_ids(sig: np.ndarray, members: np.ndarray, first: np.ndarray, size
     of a set of common values do not depend on which fillings arrived. More than one: templates
     of one house style share its sentence, and so a value or two."""
     out = np.zeros(len(first), np.uint64)
+    cols = np.empty((sig.shape[1], sample), sig.dtype)  # a sample's values, position by position
+    best = np.empty(k, np.uint64)
     for c in range(len(first)):
         m = min(size[c], sample)
         need = max(2, int(np.ceil(share * m)))
-        best = np.full(k, np.uint64(0xFFFFFFFFFFFFFFFF))
+        best[:] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        for i in range(m):
+            row = members[first[c] + i]
+            for j in range(sig.shape[1]):
+                cols[j, i] = sig[row, j]
         for j in range(sig.shape[1]):
-            vals = np.sort(sig[members[first[c]:first[c] + m], j])
+            vals = cols[j, :m]
+            _sort_in_place(vals)
             run = 1
             for i in range(1, m + 1):
                 if i < m and vals[i] == vals[i - 1]:
@@ -252,19 +344,17 @@ class FamilyIndex:
     def assign(self, sig: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Family (uint64, 0 = none) per prompt of one chunk, from its signatures and band keys
         (`minhash.signatures`); learns as it goes."""
-        n, bands = keys.shape
+        n = len(keys)
         family = np.zeros(n, np.uint64)
         rows = np.flatnonzero(valid)
         if not len(rows):
             return family
-        flat, owner = _sort_keys(keys[rows])
-        sig_rows = sig if len(rows) == n else sig[rows]  # one copy at most (256 bytes a prompt)
-        root = _components(flat, owner, sig_rows, int(np.ceil(self.similarity * sig.shape[1])), len(rows))
-        run_comp = np.empty(len(flat), np.int64)
-        run_key = np.empty(len(flat), np.uint64)
+        flat, owner = _sort_keys(keys, rows)  # prompts numbered by their position in `rows`
+        root = _components(flat, owner, sig, int(np.ceil(self.similarity * sig.shape[1])), len(rows), rows)
+        # (component, key, count) rows written over the entries they come from: fresh memory is dear
         run_count = np.empty(len(flat), np.int64)
-        m = _key_counts(flat, owner, root, run_comp, run_key, run_count)
-        run_comp, run_key, run_count = run_comp[:m], run_key[:m], run_count[:m]
+        m = _key_counts(flat, owner, root, owner, flat, run_count)
+        run_comp, run_key, run_count = owner[:m], flat[:m], run_count[:m]
         run_known = self._lookup(run_key)
         size = np.bincount(root, minlength=len(rows))
 
@@ -287,15 +377,16 @@ class FamilyIndex:
         if len(mint):
             members = np.argsort(root, kind="stable")
             first = np.searchsorted(root[members], mint)
-            chosen[mint] = _consensus_ids(sig_rows, members, first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
+            chosen[mint] = _consensus_ids(sig, rows[members], first, size[mint], CONSENSUS_SAMPLE, CONSENSUS_SHARE,
                                           CONSENSUS_VALUES)
 
         # learn: keys recurring in the family's prompts, at most MAX_LEARNT_PER_CHUNK per family
-        fam_of_run = chosen[run_comp]
-        need = np.maximum(2, np.ceil(LEARN_SHARE * size[run_comp]))
-        keep = (fam_of_run != 0) & (run_count >= need)
+        multi = np.flatnonzero(run_count >= 2)  # a key held once is never learnt: skip most runs early
+        lc, lk, ln = run_comp[multi], run_key[multi], run_count[multi]
+        lf = chosen[lc]
+        keep = (lf != 0) & (ln >= np.maximum(2, np.ceil(LEARN_SHARE * size[lc])))
         if keep.any():
-            lc, lk, ln, lf = run_comp[keep], run_key[keep], run_count[keep], fam_of_run[keep]
+            lc, lk, ln, lf = lc[keep], lk[keep], ln[keep], lf[keep]
             o = np.lexsort((lk, -ln, lc))
             lc, lk, lf = lc[o], lk[o], lf[o]
             rank = np.arange(len(lc)) - np.searchsorted(lc, lc)

@@ -14,7 +14,9 @@ the set), so two prompts agree on a value with probability J, the Jaccard
 similarity of their shingle sets. The values are cut into bands of `ROWS`: two
 prompts share a band key with probability J**ROWS — the cheap candidate test
 that `families` then verifies on the whole signature. Everything is computed
-from the text alone, so a prompt gets the same signature tonight and tomorrow.
+from the text alone, so a prompt gets the same signature tonight and tomorrow
+(and the same band key: a key keeps the 53 significant bits the first version
+kept, see `_as_stored`).
 """
 
 from __future__ import annotations
@@ -45,13 +47,80 @@ def _mix(x: np.uint64) -> np.uint64:
     return x ^ (x >> np.uint64(31))
 
 
+def _byte_table() -> np.ndarray:
+    """Per byte: 0 for a separator, else the byte a word hashes (ASCII folded to lower case), with bit 8
+    set for a digit: one lookup tells a word byte, the value it hashes and whether it is a digit."""
+    table = np.zeros(256, np.uint64)
+    table[128:] = np.arange(128, 256)  # non-ASCII (UTF-8) bytes are word bytes
+    table[97:123] = np.arange(97, 123)
+    table[65:91] = np.arange(97, 123)
+    table[48:58] = np.arange(48, 58) | 256
+    return table
+
+
+_BYTES = _byte_table()
+_DIGIT = np.uint64(256)
+
+
 @njit(cache=True, inline="always")
-def _add(mins: np.ndarray, h: np.uint64, mult: np.ndarray, add: np.ndarray) -> None:
-    # k permutations of the shingle hash: odd multiplier + offset (mod 2**64), top 32 bits compete
-    for j in range(len(mins)):
-        v = np.uint32((h * mult[j] + add[j]) >> np.uint64(32))
-        if v < mins[j]:
-            mins[j] = v
+def _shingles(data: np.ndarray, start: int, end: int, unigrams: bool, out: np.ndarray) -> tuple[int, int]:
+    """(shingles written to `out`, kept words) of the prompt data[start:end]: the hashes of its kept words
+    (if `unigrams`) and of each pair of neighbouring kept words, in text order.
+
+    A loop per word and one per gap: their exits mispredict about once a word, where one test per
+    byte for both cases mispredicted more (the text scan is about half of a signature's cost)."""
+    prev = np.uint64(0)
+    words = 0
+    s = 0
+    p = start
+    while True:
+        while p < end and _BYTES[data[p]] == 0:
+            p += 1
+        if p >= end:
+            return s, words
+        h = _FNV_OFFSET
+        length = 0
+        seen = np.uint64(0)  # the word's table values or-ed: bit 8 tells a digit
+        while p < end:
+            v = _BYTES[data[p]]
+            if v == 0:
+                break
+            h = (h ^ (v & np.uint64(255))) * _FNV_PRIME
+            seen |= v
+            length += 1
+            p += 1
+        if length >= 2 and not (seen & _DIGIT):
+            w = _mix(h)
+            if unigrams:
+                out[s] = w
+                s += 1
+            if words > 0:
+                out[s] = _mix(prev * _PAIR + w)
+                s += 1
+            prev = w
+            words += 1
+
+
+@njit(cache=True, inline="always")
+def _min_hash(shingles: np.ndarray, count: int, mult: np.ndarray, add: np.ndarray, mins: np.ndarray) -> None:
+    # Per value j, one permutation of the shingle hashes: odd multiplier + offset (mod 2**64), the
+    # smallest top 32 bits. Shingle by shingle, every value at once: a branch-free min LLVM vectorises.
+    mins[:] = np.uint64(0xFFFFFFFF)
+    for s in range(count):
+        h = shingles[s]
+        for j in range(len(mins)):
+            mins[j] = min(mins[j], (h * mult[j] + add[j]) >> np.uint64(32))
+
+
+@njit(cache=True, inline="always")
+def _as_stored(key: np.uint64) -> np.uint64:
+    # The first version wrote `key if valid else 0`, which numba types as float64: every band key went
+    # through a double (53 bits kept, rounded to nearest). The store holds keys learnt that way across
+    # nights, so the round trip stays, now on purpose.
+    return np.uint64(np.float64(key))
+
+
+_BLOCK = 1024  # prompts per parallel task: one shingle buffer each, sized to the block's longest prompt
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -60,44 +129,27 @@ def _signatures(data: np.ndarray, offsets: np.ndarray, rows: int, min_words: int
     n = len(offsets) - 1
     k = sig.shape[1]
     bands = k // rows
-    for i in prange(n):
-        mins = np.full(k, np.uint32(0xFFFFFFFF), dtype=np.uint32)
-        start, end = offsets[i], offsets[i + 1]
-        h = _FNV_OFFSET
-        length = 0
-        digit = False
-        prev = np.uint64(0)
-        words = 0
-        for p in range(start, end + 1):
-            c = np.uint64(data[p]) if p < end else np.uint64(32)
-            word_char = (c >= 97 and c <= 122) or (c >= 48 and c <= 57) or (c >= 65 and c <= 90) or c >= 128
-            if word_char:
-                if c >= 65 and c <= 90:
-                    c += np.uint64(32)
-                elif c >= 48 and c <= 57:
-                    digit = True
-                h = (h ^ c) * _FNV_PRIME
-                length += 1
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        lo, hi = b * _BLOCK, min(n, (b + 1) * _BLOCK)
+        longest = 0
+        for i in range(lo, hi):
+            longest = max(longest, offsets[i + 1] - offsets[i])
+        # a kept word takes two bytes and a separator, and brings at most two shingles
+        buf = np.empty(2 * (longest // 3 + 1), np.uint64)
+        mins = np.empty(k, np.uint64)
+        for i in range(lo, hi):
+            count, words = _shingles(data, offsets[i], offsets[i + 1], unigrams, buf)
+            valid[i] = words >= min_words
+            if not valid[i]:  # sig and keys stay 0: no family
                 continue
-            if length >= 2 and not digit:
-                w = _mix(h)
-                if unigrams:
-                    _add(mins, w, mult, add)
-                if words > 0:
-                    _add(mins, _mix(prev * _PAIR + w), mult, add)
-                prev = w
-                words += 1
-            h = _FNV_OFFSET
-            length = 0
-            digit = False
-        valid[i] = words >= min_words
-        for j in range(k):
-            sig[i, j] = mins[j] if valid[i] else 0
-        for t in range(bands):
-            key = _mix(np.uint64(t + 1) * _PAIR)
-            for q in range(rows):
-                key = _mix(key ^ np.uint64(mins[t * rows + q]))
-            keys[i, t] = (key if key != 0 else np.uint64(1)) if valid[i] else 0
+            _min_hash(buf, count, mult, add, mins)
+            for j in range(k):
+                sig[i, j] = mins[j]
+            for t in range(bands):
+                key = _mix(np.uint64(t + 1) * _PAIR)
+                for q in range(rows):
+                    key = _mix(key ^ np.uint64(sig[i, t * rows + q]))
+                keys[i, t] = _as_stored(key if key != 0 else np.uint64(1))
 
 
 def _utf8_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
