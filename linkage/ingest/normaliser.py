@@ -50,6 +50,8 @@ QUOTE_LIMIT = 200  # characters a quoted string may hold
 # non-ASCII code points that are punctuation, not word characters (inclusive ranges)
 PUNCT_RANGES = ((0x80, 0xBF), (0x2000, 0x206F), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F))
 BOUNDARY, WORDS = 256, 257  # cue atoms besides a literal byte (0..255), see `cues`
+PREFIX = 4  # leading literal bytes of a cue variant compared as one integer (`_window`) before a full match
+WORD_BYTE, FREE_LEAD = 1, 2  # bits of a byte's kind in the cue tables: ASCII word character; a free cue's first byte
 HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 EXPANSION = 7  # masked bytes per input byte at most ("1 1" -> "<num> <num>"), see `capacity`
 
@@ -487,33 +489,41 @@ def _matches(data, p, start, end, atoms, lo, hi) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _try_cues(data, p, start, end, atoms, offsets, cue_of, first, count, found, skip):
-    """`found` with the bit of every variant listed under the byte at p that matches there."""
-    key = _fold(np.int64(data[p]))
-    second = _fold(np.int64(data[p + 1]))
-    for v in range(first[key], first[key] + count[key]):
-        lo = offsets[v] + skip
-        if atoms[lo + 1] == second and _matches(data, p, start, end, atoms, lo, offsets[v + 1]):
-            found |= np.uint64(1) << np.uint64(cue_of[v])
-    return found
+def _window(b0, b1, b2, b3):
+    """The `PREFIX` bytes at a position, ASCII-folded, byte k at bits 8k (0 past the end: no cue literal is 0)."""
+    return _fold(np.int64(b0)) | (_fold(np.int64(b1)) << 8) | (_fold(np.int64(b2)) << 16) \
+        | (_fold(np.int64(b3)) << 24)
 
 
 @njit(cache=True)
-def capability_code(data, start, end, atoms, offsets, cue_of, first_b, count_b, first_f, count_f, lead_f,
+def capability_code(data, start, end, atoms, offsets, cue_of, first, count, prefix, prefix_mask, kinds,
                     class_masks) -> int:
     """Index into CAPABILITIES of the prompt data[start:end]: the class with most cues matched, ties to the
-    earlier class of `class_masks` (tool_use, coding, reasoning); `other` when no cue matches. Cues that
-    start with a word boundary are only tried where there is one."""
+    earlier class of `class_masks` (tool_use, coding, reasoning); `other` when no cue matches. Cues are only
+    tried where one can start: the bounded ones (`first`/`count` row 0) at a word start, the others (row 1)
+    at their first bytes; a variant is matched in full only if its prefix is there and its cue is not found
+    yet. No helper that takes an array is called per position: numba would count references around it."""
     found = np.uint64(0)
-    word = False  # is data[p - 1] a word character
-    for p in range(start, end - 1):
-        b = data[p]
-        here = (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95
-        if here and not word:  # the bounded cues start with a word character
-            found = _try_cues(data, p, start, end, atoms, offsets, cue_of, first_b, count_b, found, 1)
-        if lead_f[b]:
-            found = _try_cues(data, p, start, end, atoms, offsets, cue_of, first_f, count_f, found, 0)
+    word = 0  # is data[p - 1] a word character
+    for p in range(start, end - 1):  # every variant has two literals at least
+        kind = kinds[data[p]]
+        here = kind & WORD_BYTE
+        rows = (here > word) | (kind & FREE_LEAD)  # bit 0: try row 0, bit 1: try row 1
         word = here
+        if rows == 0:
+            continue
+        window = _window(data[p], data[p + 1], data[p + 2] if p + 2 < end else 0,
+                         data[p + 3] if p + 3 < end else 0)
+        key = _fold(np.int64(data[p]))
+        for row in range(2):
+            if not (rows >> row) & 1:
+                continue
+            lo = first[row, key]
+            for v in range(lo, lo + count[row, key]):
+                bit = np.uint64(1) << np.uint64(cue_of[v])
+                if (window & prefix_mask[v]) == prefix[v] and not (found & bit) \
+                        and _matches(data, p, start, end, atoms, offsets[v] + 1 - row, offsets[v + 1]):
+                    found |= bit
     best, code = 0, len(class_masks)
     for k in range(len(class_masks)):
         x = found & class_masks[k]
@@ -527,8 +537,8 @@ def capability_code(data, start, end, atoms, offsets, cue_of, first_b, count_b, 
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first_b, count_b, first_f, count_f, lead_f, masks,
-            template_hex, simhashes, caps, keep, kept, kept_len):
+def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, masks,
+                       template_hex, simhashes, caps, keep, kept, kept_len):
     n = len(offsets) - 1
     for i in prange(n):
         start, end = offsets[i], offsets[i + 1]
@@ -538,8 +548,8 @@ def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first_b, count_
         for k in range(16):
             template_hex[16 * i + k] = HEX[(t >> np.uint64(60 - 4 * k)) & np.uint64(15)]
         simhashes[i] = simhash(out, m)
-        caps[i] = capability_code(data, start, end, atoms, voff, cue_of, first_b, count_b, first_f, count_f,
-                                    lead_f, masks)
+        caps[i] = capability_code(data, start, end, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds,
+                                  masks)
         if keep:
             base = EXPANSION * start + 32 * i
             kept[base:base + m] = out[:m]
