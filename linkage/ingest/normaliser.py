@@ -41,7 +41,9 @@ callees come from, so a kernel split over modules could run stale code.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array
 
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
@@ -61,9 +63,34 @@ _TAG_ID, _TAG_STR, _TAG_URL, _TAG_EMAIL, _TAG_NUM, _TAG_NAME = (
 _TAG_CODE, _TAG_CODE_END = np.frombuffer(b"<code>", np.uint8), np.frombuffer(b"</code>", np.uint8)
 
 
+CHUNK = 256  # prompts per task of the threaded loop: they share one scratch buffer
+
+
+@njit(cache=True)
 def capacity(n_bytes: int) -> int:
     """Bytes the masked text of an `n_bytes` prompt can take."""
     return EXPANSION * n_bytes + 32
+
+
+@intrinsic
+def _borrowed(typingctx, arrays):
+    """The same array(s) (an array or a tuple of arrays) without a reference count (a null meminfo), for
+    the caller to use while it holds the originals. Numba increments and decrements the count of an array
+    around most calls that take it, an atomic operation on a cache line that both threads share for the
+    batch's arrays: it cost more than the scan itself. On a null meminfo those calls return at once."""
+    def one(context, builder, ty, value):
+        view = make_array(ty)(context, builder, value)
+        view.meminfo = context.get_constant_null(types.MemInfoPointer(ty.dtype))
+        return view._getvalue()
+
+    if isinstance(arrays, types.BaseTuple):
+        def codegen(context, builder, sig, args):
+            items = [one(context, builder, ty, builder.extract_value(args[0], k)) for k, ty in enumerate(arrays)]
+            return context.make_tuple(builder, sig.return_type, items)
+    else:
+        def codegen(context, builder, sig, args):
+            return one(context, builder, arrays, args[0])
+    return arrays(arrays), codegen
 
 
 @njit(cache=True, inline="always")
@@ -74,7 +101,7 @@ def mix(x):
     return x ^ (x >> _U(31))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _cp(data, p, end):
     """(code point, byte length) of the UTF-8 character at p."""
     b = np.int64(data[p])
@@ -103,12 +130,12 @@ def _is_space(b) -> bool:
     return (b >= 9 and b <= 13) or b == 32
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _word_at(data, p, end) -> bool:
     return p < end and _is_word_cp(_cp(data, p, end)[0])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _word_before(data, start, p) -> bool:
     if p <= start:
         return False
@@ -118,7 +145,7 @@ def _word_before(data, start, p) -> bool:
     return _is_word_cp(_cp(data, q, p)[0])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _word_run(data, p, end):
     while p < end:
         b = data[p]
@@ -204,7 +231,7 @@ def _url_at(data, p, end) -> bool:
     return q + 3 <= end and data[q] == 58 and data[q + 1] == 47 and data[q + 2] == 47
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _put(out, m, b, pending):
     """Append byte b (after a pending space, unless at the start). Returns the new length."""
     if pending and m > 0:
@@ -368,36 +395,40 @@ def mask(data, start, end, out, tags) -> int:
     return m
 
 
-@njit(cache=True)
-def fnv(data, start, end):
-    h = _U(FNV_OFFSET)
-    for k in range(start, end):
-        h = (h ^ _U(data[k])) * _U(FNV_PRIME)
-    return h
+@njit(cache=True, inline="always")
+def _fnv_step(h, b):
+    return (h ^ _U(b)) * _U(FNV_PRIME)
+
+
+@njit(cache=True, inline="always")
+def _add_shingle(lanes, h):
+    """SWAR counting: lane j holds the 8-bit counters of bits j, j+8, ..., j+56 (a tuple: in registers)."""
+    k = _U(0x0101010101010101)
+    return (lanes[0] + (h & k), lanes[1] + ((h >> _U(1)) & k), lanes[2] + ((h >> _U(2)) & k),
+            lanes[3] + ((h >> _U(3)) & k), lanes[4] + ((h >> _U(4)) & k), lanes[5] + ((h >> _U(5)) & k),
+            lanes[6] + ((h >> _U(6)) & k), lanes[7] + ((h >> _U(7)) & k))
 
 
 @njit(cache=True)
-def _add_shingle(lanes, h) -> None:
-    # SWAR counting: lane j holds the 8-bit counters of bits j, j+8, ..., j+56
-    for j in range(8):
-        lanes[j] += (h >> _U(j)) & _U(0x0101010101010101)
-
-
-@njit(cache=True)
-def _flush(lanes, counts) -> None:
+def _flush(lanes, counts):
     for j in range(8):
         v = lanes[j]
         for k in range(8):
             counts[j + 8 * k] += np.int64((v >> _U(8 * k)) & _U(0xFF))
-        lanes[j] = _U(0)
+    z = _U(0)
+    return (z, z, z, z, z, z, z, z)
 
 
 @njit(cache=True)
-def simhash(out, m):
-    """SimHash of the 3-word shingles of the masked text out[:m] (one shingle if it has fewer words)."""
-    lanes = np.zeros(8, np.uint64)
-    counts = np.zeros(64, np.int64)
-    w0, w1 = _U(0), _U(0)
+def template_and_simhash(out, m, counts):
+    """(template, simhash) of the masked text out[:m]: a hash of all its bytes, and the SimHash of its 3-word
+    shingles (one shingle if it has fewer words). One scan: the template's FNV chain and a word's run side by
+    side. `counts` is scratch for 64 counters."""
+    z = _U(0)
+    lanes = (z, z, z, z, z, z, z, z)
+    counts[:] = 0
+    t = _U(FNV_OFFSET)
+    w0, w1 = z, z
     words = 0
     shingles = 0
     p = 0
@@ -411,6 +442,7 @@ def simhash(out, m):
             if q > p + 1 and q < m and out[q] == 62:
                 q += 1
             else:
+                t = _fnv_step(t, b)
                 p += 1
                 continue
         else:
@@ -425,16 +457,22 @@ def simhash(out, m):
                 if not _is_word_cp(c):
                     break
                 q += n
-            if q == p:
-                p += _cp(out, p, m)[1]
+            if q == p:  # not a word character: only in the template
+                for k in range(p, p + _cp(out, p, m)[1]):
+                    t = _fnv_step(t, out[k])
+                    p += 1
                 continue
-        w = mix(fnv(out, p, q))
+        h = _U(FNV_OFFSET)
+        for k in range(p, q):
+            t = _fnv_step(t, out[k])
+            h = _fnv_step(h, out[k])
+        w = mix(h)
         words += 1
         if words >= 3:
-            _add_shingle(lanes, mix(mix(mix(_U(PAIR) * _U(PAIR) ^ w0) * _U(PAIR) ^ w1) * _U(PAIR) ^ w))
+            lanes = _add_shingle(lanes, mix(mix(mix(_U(PAIR) * _U(PAIR) ^ w0) * _U(PAIR) ^ w1) * _U(PAIR) ^ w))
             shingles += 1
             if shingles % 255 == 0:
-                _flush(lanes, counts)
+                lanes = _flush(lanes, counts)
         w0, w1 = w1, w
         p = q
     if words < 3:
@@ -443,14 +481,14 @@ def simhash(out, m):
             g = mix(g * _U(PAIR) ^ w0)
         if words >= 1:
             g = mix(g * _U(PAIR) ^ w1)
-        _add_shingle(lanes, g)
+        lanes = _add_shingle(lanes, g)
         shingles = 1
     _flush(lanes, counts)
     h = _U(0)
     for j in range(64):
         if 2 * counts[j] > shingles:
             h |= _U(1) << _U(j)
-    return h
+    return mix(t), h
 
 
 # Capability cues (tables built by `cues`), matched on the prompt's bytes.
@@ -460,7 +498,7 @@ def _fold(b):
     return b + 32 if 65 <= b <= 90 else b
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _ascii_word(data, p, start, end) -> bool:
     if p < start or p >= end:
         return False
@@ -536,21 +574,37 @@ def capability_code(data, start, end, atoms, offsets, cue_of, first, count, pref
     return code
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, masks,
-                       template_hex, simhashes, caps, keep, kept, kept_len):
-    n = len(offsets) - 1
-    for i in prange(n):
+@njit(cache=True)
+def _fingerprint_rows(lo, hi, data, offsets, tags, cue_tables, template_hex, simhashes, caps, keep, kept,
+                      kept_len) -> None:
+    """Rows lo..hi of `fingerprint_kernel`, with one scratch buffer and every array borrowed (`_borrowed`)."""
+    longest = 0
+    for i in range(lo, hi):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    size = (capacity(longest) + 7) // 8 * 8  # the counters after it are 8-byte aligned
+    scratch = np.empty(size + 8 * 64, np.uint8)  # the masked text, then 64 SimHash counters
+    out, counts = _borrowed(scratch[:size]), _borrowed(scratch[size:].view(np.int64))
+    data, offsets, tags, cue_tables = _borrowed(data), _borrowed(offsets), _borrowed(tags), _borrowed(cue_tables)
+    template_hex, simhashes, caps = _borrowed(template_hex), _borrowed(simhashes), _borrowed(caps)
+    for i in range(lo, hi):
         start, end = offsets[i], offsets[i + 1]
-        out = np.empty(EXPANSION * (end - start) + 32, np.uint8)
         m = mask(data, start, end, out, tags)
-        t = mix(fnv(out, 0, m))
+        t, simhashes[i] = template_and_simhash(out, m, counts)
         for k in range(16):
             template_hex[16 * i + k] = HEX[(t >> np.uint64(60 - 4 * k)) & np.uint64(15)]
-        simhashes[i] = simhash(out, m)
-        caps[i] = capability_code(data, start, end, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds,
-                                  masks)
+        caps[i] = capability_code(data, start, end, *cue_tables)
         if keep:
             base = EXPANSION * start + 32 * i
             kept[base:base + m] = out[:m]
             kept_len[i] = m
+    scratch[0] = 0  # holds the scratch buffer (its borrowed views are not counted) until here
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, masks,
+                       template_hex, simhashes, caps, keep, kept, kept_len):
+    n = len(offsets) - 1
+    cue_tables = (atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, masks)
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        _fingerprint_rows(c * CHUNK, min(n, (c + 1) * CHUNK), data, offsets, tags, cue_tables, template_hex,
+                          simhashes, caps, keep, kept, kept_len)
