@@ -101,7 +101,7 @@ def mix(x):
     return x ^ (x >> _U(31))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _cp(data, p, end):
     """(code point, byte length) of the UTF-8 character at p."""
     b = np.int64(data[p])
@@ -130,12 +130,12 @@ def _is_space(b) -> bool:
     return (b >= 9 and b <= 13) or b == 32
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _word_at(data, p, end) -> bool:
     return p < end and _is_word_cp(_cp(data, p, end)[0])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _word_before(data, start, p) -> bool:
     if p <= start:
         return False
@@ -145,7 +145,7 @@ def _word_before(data, start, p) -> bool:
     return _is_word_cp(_cp(data, q, p)[0])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _word_run(data, p, end):
     while p < end:
         b = data[p]
@@ -231,7 +231,7 @@ def _url_at(data, p, end) -> bool:
     return q + 3 <= end and data[q] == 58 and data[q + 1] == 47 and data[q + 2] == 47
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _put(out, m, b, pending):
     """Append byte b (after a pending space, unless at the start). Returns the new length."""
     if pending and m > 0:
@@ -498,7 +498,7 @@ def _fold(b):
     return b + 32 if 65 <= b <= 90 else b
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ascii_word(data, p, start, end) -> bool:
     if p < start or p >= end:
         return False
