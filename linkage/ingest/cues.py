@@ -6,10 +6,10 @@ Python's own parse of it) into every spelling it can match — here `agent`,
 lower-case byte, a word boundary, or `\\w+` (a run of word characters; the cues
 only use it before a non-word literal or at their end, so matching it greedily
 is exact). The kernel (`normaliser.capability_code`) looks at a position only if a
-cue can start there (a word start for the cues that begin with a word boundary, a
-listed first byte for the others: one table lookup per byte), and there matches in
-full only the variants listed under its first byte whose first `PREFIX` literal
-bytes are there (one masked integer compare each). The semantics are those of
+cue can start there: a variant starts with its two bytes (a 64 K table of byte
+pairs) and, for the cues that begin with a word boundary, at a word start. There
+it matches in full only the variants listed under the first byte whose first
+`PREFIX` literal bytes are there (one masked integer compare each). The semantics are those of
 the regex with `re.ASCII | re.IGNORECASE` (ASCII case folding, ASCII word
 characters), which the tests check against Python's `re` on generated prompts.
 """
@@ -23,7 +23,7 @@ import re._parser as _parser
 import numpy as np
 
 from linkage.ingest.capability import _PRIORITY, CAPABILITIES, CUES
-from linkage.ingest.normaliser import BOUNDARY, FREE_LEAD, PREFIX, WORD_BYTE, WORDS
+from linkage.ingest.normaliser import BOUNDARY, BOUNDED_ROW, FREE_ROW, PREFIX, WORD_BYTE, WORDS
 
 _MAX_VARIANTS = 64
 
@@ -84,8 +84,8 @@ def _prefix(lits: list[int]) -> tuple[int, int]:
 def _tables() -> tuple[np.ndarray, ...]:
     """(atoms, variant offsets, variant's cue, [row, first byte] -> first variant and -> variant count, row 0
     for the variants that start with a word boundary and row 1 for the others; per variant its prefix value
-    and mask (`_prefix`); per byte its kind bits), the variants sorted by (leading boundary, first two
-    literal bytes)."""
+    and mask (`_prefix`); per byte its kind bits; per pair of bytes the rows with a variant that starts
+    with it), the variants sorted by (leading boundary, first two literal bytes)."""
     rows: list[tuple[int, int, int, list[int]]] = []
     for cue, pattern in enumerate(p for pats in CUES.values() for p in pats):
         for seq in variants(pattern):
@@ -102,16 +102,22 @@ def _tables() -> tuple[np.ndarray, ...]:
     kinds = np.zeros(256, np.uint8)
     for b in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz":
         kinds[b] = WORD_BYTE
+    pairs = np.zeros(1 << 16, np.uint8)  # [raw byte, next raw byte] -> which rows have a variant starting so
     for i, (free, key, _, _) in enumerate(rows):
         if count[free, key >> 8] == 0:
             first[free, key >> 8] = i
         count[free, key >> 8] += 1
-        if free:  # indexed by the raw byte: both cases of a letter
-            kinds[key >> 8] |= FREE_LEAD
-            kinds[ord(chr(key >> 8).upper())] |= FREE_LEAD
-        elif not (chr(key >> 8).isalnum() or key >> 8 == ord("_")):
+        if not free and not (chr(key >> 8).isalnum() or key >> 8 == ord("_")):
             raise ValueError("a cue that starts with a boundary must start with a word character")
-    return atoms, offsets, cue_of, first, count, prefixes[:, 0].copy(), prefixes[:, 1].copy(), kinds
+        for b0 in _cases(key >> 8):
+            for b1 in _cases(key & 0xFF):
+                pairs[(b0 << 8) | b1] |= FREE_ROW if free else BOUNDED_ROW
+    return atoms, offsets, cue_of, first, count, prefixes[:, 0].copy(), prefixes[:, 1].copy(), kinds, pairs
+
+
+def _cases(b: int) -> set[int]:
+    """The raw bytes that fold (ASCII only, as `re.ASCII | re.IGNORECASE`) to the lower-case literal b."""
+    return {b, b - 32} if ord("a") <= b <= ord("z") else {b}
 
 
 def class_masks() -> np.ndarray:

@@ -53,7 +53,8 @@ QUOTE_LIMIT = 200  # characters a quoted string may hold
 PUNCT_RANGES = ((0x80, 0xBF), (0x2000, 0x206F), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F))
 BOUNDARY, WORDS = 256, 257  # cue atoms besides a literal byte (0..255), see `cues`
 PREFIX = 4  # leading literal bytes of a cue variant compared as one integer (`_window`) before a full match
-WORD_BYTE, FREE_LEAD = 1, 2  # bits of a byte's kind in the cue tables: ASCII word character; a free cue's first byte
+WORD_BYTE = 1  # a byte's kind in the cue tables: an ASCII word character
+BOUNDED_ROW, FREE_ROW = 1, 2  # the cue tables' rows of variants with and without a leading word boundary, as bits
 HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 EXPANSION = 7  # masked bytes per input byte at most ("1 1" -> "<num> <num>"), see `capacity`
 
@@ -534,19 +535,17 @@ def _window(b0, b1, b2, b3):
 
 
 @njit(cache=True)
-def capability_code(data, start, end, atoms, offsets, cue_of, first, count, prefix, prefix_mask, kinds,
+def capability_code(data, start, end, atoms, offsets, cue_of, first, count, prefix, prefix_mask, kinds, pairs,
                     class_masks) -> int:
     """Index into CAPABILITIES of the prompt data[start:end]: the class with most cues matched, ties to the
     earlier class of `class_masks` (tool_use, coding, reasoning); `other` when no cue matches. Cues are only
-    tried where one can start: the bounded ones (`first`/`count` row 0) at a word start, the others (row 1)
-    at their first bytes; a variant is matched in full only if its prefix is there and its cue is not found
-    yet. No helper that takes an array is called per position: numba would count references around it."""
+    tried where one can start (`pairs`): the bounded ones (`first`/`count` row 0) at a word start, the others
+    (row 1) anywhere; a variant is matched in full only if its prefix is there and its cue is not found yet."""
     found = np.uint64(0)
     word = 0  # is data[p - 1] a word character
     for p in range(start, end - 1):  # every variant has two literals at least
-        kind = kinds[data[p]]
-        here = kind & WORD_BYTE
-        rows = (here > word) | (kind & FREE_LEAD)  # bit 0: try row 0, bit 1: try row 1
+        here = kinds[data[p]]
+        rows = pairs[(np.int64(data[p]) << 8) | data[p + 1]] & ((here > word) | FREE_ROW)  # bit k: try row k
         word = here
         if rows == 0:
             continue
@@ -601,10 +600,10 @@ def _fingerprint_rows(lo, hi, data, offsets, tags, cue_tables, template_hex, sim
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, masks,
-                       template_hex, simhashes, caps, keep, kept, kept_len):
+def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, pairs,
+                       masks, template_hex, simhashes, caps, keep, kept, kept_len):
     n = len(offsets) - 1
-    cue_tables = (atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, masks)
+    cue_tables = (atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, pairs, masks)
     for c in prange((n + CHUNK - 1) // CHUNK):
         _fingerprint_rows(c * CHUNK, min(n, (c + 1) * CHUNK), data, offsets, tags, cue_tables, template_hex,
                           simhashes, caps, keep, kept, kept_len)
