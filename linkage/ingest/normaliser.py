@@ -446,27 +446,33 @@ def template_and_simhash(out, m, counts):
                 t = _fnv_step(t, b)
                 p += 1
                 continue
-        else:
+            h = _U(FNV_OFFSET)
+            for k in range(p, q):
+                t = _fnv_step(t, out[k])
+                h = _fnv_step(h, out[k])
+        else:  # a word: hashed (into both) while it is scanned
+            h = _U(FNV_OFFSET)
             while q < m:
                 c = out[q]
                 if c < 0x80:  # the common case, without decoding
                     if 97 <= c <= 122:
+                        t = _fnv_step(t, c)
+                        h = _fnv_step(h, c)
                         q += 1
                         continue
                     break
                 c, n = _cp(out, q, m)
                 if not _is_word_cp(c):
                     break
+                for k in range(q, q + n):
+                    t = _fnv_step(t, out[k])
+                    h = _fnv_step(h, out[k])
                 q += n
             if q == p:  # not a word character: only in the template
                 for k in range(p, p + _cp(out, p, m)[1]):
                     t = _fnv_step(t, out[k])
                     p += 1
                 continue
-        h = _U(FNV_OFFSET)
-        for k in range(p, q):
-            t = _fnv_step(t, out[k])
-            h = _fnv_step(h, out[k])
         w = mix(h)
         words += 1
         if words >= 3:
@@ -486,9 +492,8 @@ def template_and_simhash(out, m, counts):
         shingles = 1
     _flush(lanes, counts)
     h = _U(0)
-    for j in range(64):
-        if 2 * counts[j] > shingles:
-            h |= _U(1) << _U(j)
+    for j in range(64):  # without a branch: a bit is a coin toss
+        h |= _U(2 * counts[j] > shingles) << _U(j)
     return mix(t), h
 
 
