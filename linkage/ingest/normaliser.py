@@ -59,6 +59,7 @@ HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 EXPANSION = 7  # masked bytes per input byte at most ("1 1" -> "<num> <num>"), see `capacity`
 
 _U = np.uint64
+_I = np.uintp  # an index that is not negative: numba then skips the wrap-around of negative ones (hot loops)
 _TAG_ID, _TAG_STR, _TAG_URL, _TAG_EMAIL, _TAG_NUM, _TAG_NAME = (
     np.frombuffer(t.encode(), np.uint8) for t in ("<id>", "<str>", "<url>", "<email>", "<num>", "<name>"))
 _TAG_CODE, _TAG_CODE_END = np.frombuffer(b"<code>", np.uint8), np.frombuffer(b"</code>", np.uint8)
@@ -149,7 +150,7 @@ def _word_before(data, start, p) -> bool:
 @njit(cache=True, inline="always")
 def _word_run(data, p, end):
     while p < end:
-        b = data[p]
+        b = data[_I(p)]
         if b < 0x80:  # the common case, without decoding
             if (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95:
                 p += 1
@@ -362,7 +363,7 @@ def mask(data, start, end, out, tags) -> int:
                     lower_first = 97 <= b <= 122
                     capital = 65 <= b <= 90 and q - p >= 2
                     for k in range(p, q):
-                        x = data[k]
+                        x = data[_I(k)]
                         if 65 <= x <= 90:
                             ident = ident or lower_first
                             x += 32
@@ -453,7 +454,7 @@ def template_and_simhash(out, m, counts):
         else:  # a word: hashed (into both) while it is scanned
             h = _U(FNV_OFFSET)
             while q < m:
-                c = out[q]
+                c = out[_I(q)]
                 if c < 0x80:  # the common case, without decoding
                     if 97 <= c <= 122:
                         t = _fnv_step(t, c)
@@ -549,8 +550,9 @@ def capability_code(data, start, end, atoms, offsets, cue_of, first, count, pref
     found = np.uint64(0)
     word = 0  # is data[p - 1] a word character
     for p in range(start, end - 1):  # every variant has two literals at least
-        here = kinds[data[p]]
-        rows = pairs[(np.int64(data[p]) << 8) | data[p + 1]] & ((here > word) | FREE_ROW)  # bit k: try row k
+        b = data[_I(p)]
+        here = kinds[b]
+        rows = pairs[(np.int64(b) << 8) | data[_I(p + 1)]] & ((here > word) | FREE_ROW)  # bit k: try row k
         word = here
         if rows == 0:
             continue
