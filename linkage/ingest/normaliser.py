@@ -28,10 +28,16 @@ ASCII is lower-cased (other characters are kept as they are), masks are
 separated from their neighbours by one space, the result has no leading or
 trailing space.
 
-From the masked text: `template` = a 64-bit hash of its bytes; `simhash` =
-SimHash of its 3-word shingles, words being the mask tags and the runs of a-z
-and non-ASCII W characters. The capability cues (`cues` builds their tables)
+From the masked text (`template_and_simhash`): `template` = a 64-bit hash of its
+bytes; `simhash` = SimHash of its 3-word shingles, words being the mask tags and
+the runs of a-z and non-ASCII W characters. The capability cues (`cues` builds their tables)
 are matched on the prompt's bytes in the same per-prompt loop.
+
+Speed: the batch's arrays are passed to the helpers `_borrowed` (numba would otherwise
+count references around every call that takes an array, an atomic add on a line
+both threads share); rows go to the threads in chunks of `CHUNK` with one scratch
+buffer each; the template hash is computed in the SimHash scan; cues are tried only
+where their first two bytes are.
 
 All compiled code of the pass lives in this one file on purpose: numba's disk
 cache notices a change to the file that defines a function, not to the files its
