@@ -9,9 +9,9 @@ is exact). The kernel (`normaliser.capability_code`) looks at a position only if
 cue can start there: a variant starts with its two bytes (a 64 K table of byte
 pairs) and, for the cues that begin with a word boundary, at a word start. There
 it matches in full only the variants listed under the first byte whose first
-`PREFIX` literal bytes are there (one masked integer compare each). The semantics are those of
-the regex with `re.ASCII | re.IGNORECASE` (ASCII case folding, ASCII word
-characters), which the tests check against Python's `re` on generated prompts.
+`PREFIX` literal bytes are there (one masked integer compare each). The semantics
+are those of the regex with `re.ASCII | re.IGNORECASE` (ASCII case folding, ASCII
+word characters), which the tests check against Python's `re` on generated prompts.
 """
 
 from __future__ import annotations
