@@ -5,11 +5,13 @@ Python's own parse of it) into every spelling it can match — here `agent`,
 `agentic`; `step-by-step`, `step by-step`, … — as a sequence of atoms: a
 lower-case byte, a word boundary, or `\\w+` (a run of word characters; the cues
 only use it before a non-word literal or at their end, so matching it greedily
-is exact). The kernel (`normaliser.capability_code`) tries, at every position of the prompt's bytes, only the
-variants whose first two bytes are there (a 64 K table), so a prompt costs one
-lookup per byte. The semantics are those of the regex with `re.ASCII |
-re.IGNORECASE` (ASCII case folding, ASCII word characters), which the tests
-check against Python's `re` on generated prompts.
+is exact). The kernel (`normaliser.capability_code`) looks at a position only if a
+cue can start there: a variant starts with its two bytes (a 64 K table of byte
+pairs) and, for the cues that begin with a word boundary, at a word start. There
+it matches in full only the variants listed under the first byte whose first
+`PREFIX` literal bytes are there (one masked integer compare each). The semantics
+are those of the regex with `re.ASCII | re.IGNORECASE` (ASCII case folding, ASCII
+word characters), which the tests check against Python's `re` on generated prompts.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re._parser as _parser
 import numpy as np
 
 from linkage.ingest.capability import _PRIORITY, CAPABILITIES, CUES
-from linkage.ingest.normaliser import BOUNDARY, WORDS
+from linkage.ingest.normaliser import BOUNDARY, BOUNDED_ROW, FREE_ROW, PREFIX, WORD_BYTE, WORDS
 
 _MAX_VARIANTS = 64
 
@@ -67,10 +69,23 @@ def variants(pattern: str) -> list[list[int]]:
     return seqs
 
 
+def _prefix(lits: list[int]) -> tuple[int, int]:
+    """(value, mask) of a variant's first literal bytes, byte k at bits 8k: what the kernel's folded
+    `PREFIX`-byte window at a start must equal under the mask (only the literals before any other atom)."""
+    value = mask = 0
+    for k, atom in enumerate(lits[:PREFIX]):
+        if atom > 255:
+            break
+        value |= atom << (8 * k)
+        mask |= 0xFF << (8 * k)
+    return value, mask
+
+
 def _tables() -> tuple[np.ndarray, ...]:
-    """(atoms, variant offsets, variant's cue, then for the variants that start with a word boundary and
-    for the others: first byte -> first variant, first byte -> variant count; and which first bytes the
-    others have), the variants sorted by (leading boundary, first two literal bytes)."""
+    """(atoms, variant offsets, variant's cue, [row, first byte] -> first variant and -> variant count, row 0
+    for the variants that start with a word boundary and row 1 for the others; per variant its prefix value
+    and mask (`_prefix`); per byte its kind bits; per pair of bytes the rows with a variant that starts
+    with it), the variants sorted by (leading boundary, first two literal bytes)."""
     rows: list[tuple[int, int, int, list[int]]] = []
     for cue, pattern in enumerate(p for pats in CUES.values() for p in pats):
         for seq in variants(pattern):
@@ -81,18 +96,28 @@ def _tables() -> tuple[np.ndarray, ...]:
     atoms = np.array([a for *_, s in rows for a in s], np.int16)
     offsets = np.cumsum([0] + [len(s) for *_, s in rows]).astype(np.int64)
     cue_of = np.array([r[2] for r in rows], np.int64)
+    prefixes = np.array([_prefix(s[1 - free:]) for free, _, _, s in rows], np.int64).reshape(-1, 2)
     first = np.zeros((2, 256), np.int32)  # by first byte only: a table this small stays in the L1 cache
     count = np.zeros((2, 256), np.int32)
-    lead = np.zeros(256, np.bool_)
+    kinds = np.zeros(256, np.uint8)
+    for b in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz":
+        kinds[b] = WORD_BYTE
+    pairs = np.zeros(1 << 16, np.uint8)  # [raw byte, next raw byte] -> which rows have a variant starting so
     for i, (free, key, _, _) in enumerate(rows):
         if count[free, key >> 8] == 0:
             first[free, key >> 8] = i
         count[free, key >> 8] += 1
-        if free:  # indexed by the raw byte: both cases of a letter
-            lead[key >> 8] = lead[ord(chr(key >> 8).upper())] = True
-        elif not (chr(key >> 8).isalnum() or key >> 8 == ord("_")):
+        if not free and not (chr(key >> 8).isalnum() or key >> 8 == ord("_")):
             raise ValueError("a cue that starts with a boundary must start with a word character")
-    return atoms, offsets, cue_of, first[0], count[0], first[1], count[1], lead
+        for b0 in _cases(key >> 8):
+            for b1 in _cases(key & 0xFF):
+                pairs[(b0 << 8) | b1] |= FREE_ROW if free else BOUNDED_ROW
+    return atoms, offsets, cue_of, first, count, prefixes[:, 0].copy(), prefixes[:, 1].copy(), kinds, pairs
+
+
+def _cases(b: int) -> set[int]:
+    """The raw bytes that fold (ASCII only, as `re.ASCII | re.IGNORECASE`) to the lower-case literal b."""
+    return {b, b - 32} if ord("a") <= b <= ord("z") else {b}
 
 
 def class_masks() -> np.ndarray:

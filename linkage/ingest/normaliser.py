@@ -28,10 +28,16 @@ ASCII is lower-cased (other characters are kept as they are), masks are
 separated from their neighbours by one space, the result has no leading or
 trailing space.
 
-From the masked text: `template` = a 64-bit hash of its bytes; `simhash` =
-SimHash of its 3-word shingles, words being the mask tags and the runs of a-z
-and non-ASCII W characters. The capability cues (`cues` builds their tables)
+From the masked text (`template_and_simhash`): `template` = a 64-bit hash of its
+bytes; `simhash` = SimHash of its 3-word shingles, words being the mask tags and
+the runs of a-z and non-ASCII W characters. The capability cues (`cues` builds their tables)
 are matched on the prompt's bytes in the same per-prompt loop.
+
+Speed: the batch's arrays are passed to the helpers `_borrowed` (numba would otherwise
+count references around every call that takes an array, an atomic add on a line
+both threads share); rows go to the threads in chunks of `CHUNK` with one scratch
+buffer each; the template hash is computed in the SimHash scan; cues are tried only
+where their first two bytes are.
 
 All compiled code of the pass lives in this one file on purpose: numba's disk
 cache notices a change to the file that defines a function, not to the files its
@@ -41,7 +47,9 @@ callees come from, so a kernel split over modules could run stale code.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array
 
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
@@ -50,18 +58,47 @@ QUOTE_LIMIT = 200  # characters a quoted string may hold
 # non-ASCII code points that are punctuation, not word characters (inclusive ranges)
 PUNCT_RANGES = ((0x80, 0xBF), (0x2000, 0x206F), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F))
 BOUNDARY, WORDS = 256, 257  # cue atoms besides a literal byte (0..255), see `cues`
+PREFIX = 4  # leading literal bytes of a cue variant compared as one integer (`_window`) before a full match
+WORD_BYTE = 1  # a byte's kind in the cue tables: an ASCII word character
+BOUNDED_ROW, FREE_ROW = 1, 2  # the cue tables' rows of variants with and without a leading word boundary, as bits
 HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 EXPANSION = 7  # masked bytes per input byte at most ("1 1" -> "<num> <num>"), see `capacity`
 
 _U = np.uint64
+_I = np.uintp  # an index that is not negative: numba then skips the wrap-around of negative ones (hot loops)
 _TAG_ID, _TAG_STR, _TAG_URL, _TAG_EMAIL, _TAG_NUM, _TAG_NAME = (
     np.frombuffer(t.encode(), np.uint8) for t in ("<id>", "<str>", "<url>", "<email>", "<num>", "<name>"))
 _TAG_CODE, _TAG_CODE_END = np.frombuffer(b"<code>", np.uint8), np.frombuffer(b"</code>", np.uint8)
 
 
+CHUNK = 256  # prompts per task of the threaded loop: they share one scratch buffer
+
+
+@njit(cache=True)
 def capacity(n_bytes: int) -> int:
     """Bytes the masked text of an `n_bytes` prompt can take."""
     return EXPANSION * n_bytes + 32
+
+
+@intrinsic
+def _borrowed(typingctx, arrays):
+    """The same array(s) (an array or a tuple of arrays) without a reference count (a null meminfo), for
+    the caller to use while it holds the originals. Numba increments and decrements the count of an array
+    around most calls that take it, an atomic operation on a cache line that both threads share for the
+    batch's arrays: it cost more than the scan itself. On a null meminfo those calls return at once."""
+    def one(context, builder, ty, value):
+        view = make_array(ty)(context, builder, value)
+        view.meminfo = context.get_constant_null(types.MemInfoPointer(ty.dtype))
+        return view._getvalue()
+
+    if isinstance(arrays, types.BaseTuple):
+        def codegen(context, builder, sig, args):
+            items = [one(context, builder, ty, builder.extract_value(args[0], k)) for k, ty in enumerate(arrays)]
+            return context.make_tuple(builder, sig.return_type, items)
+    else:
+        def codegen(context, builder, sig, args):
+            return one(context, builder, arrays, args[0])
+    return arrays(arrays), codegen
 
 
 @njit(cache=True, inline="always")
@@ -119,7 +156,7 @@ def _word_before(data, start, p) -> bool:
 @njit(cache=True, inline="always")
 def _word_run(data, p, end):
     while p < end:
-        b = data[p]
+        b = data[_I(p)]
         if b < 0x80:  # the common case, without decoding
             if (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95:
                 p += 1
@@ -332,7 +369,7 @@ def mask(data, start, end, out, tags) -> int:
                     lower_first = 97 <= b <= 122
                     capital = 65 <= b <= 90 and q - p >= 2
                     for k in range(p, q):
-                        x = data[k]
+                        x = data[_I(k)]
                         if 65 <= x <= 90:
                             ident = ident or lower_first
                             x += 32
@@ -366,36 +403,40 @@ def mask(data, start, end, out, tags) -> int:
     return m
 
 
-@njit(cache=True)
-def fnv(data, start, end):
-    h = _U(FNV_OFFSET)
-    for k in range(start, end):
-        h = (h ^ _U(data[k])) * _U(FNV_PRIME)
-    return h
+@njit(cache=True, inline="always")
+def _fnv_step(h, b):
+    return (h ^ _U(b)) * _U(FNV_PRIME)
+
+
+@njit(cache=True, inline="always")
+def _add_shingle(lanes, h):
+    """SWAR counting: lane j holds the 8-bit counters of bits j, j+8, ..., j+56 (a tuple: in registers)."""
+    k = _U(0x0101010101010101)
+    return (lanes[0] + (h & k), lanes[1] + ((h >> _U(1)) & k), lanes[2] + ((h >> _U(2)) & k),
+            lanes[3] + ((h >> _U(3)) & k), lanes[4] + ((h >> _U(4)) & k), lanes[5] + ((h >> _U(5)) & k),
+            lanes[6] + ((h >> _U(6)) & k), lanes[7] + ((h >> _U(7)) & k))
 
 
 @njit(cache=True)
-def _add_shingle(lanes, h) -> None:
-    # SWAR counting: lane j holds the 8-bit counters of bits j, j+8, ..., j+56
-    for j in range(8):
-        lanes[j] += (h >> _U(j)) & _U(0x0101010101010101)
-
-
-@njit(cache=True)
-def _flush(lanes, counts) -> None:
+def _flush(lanes, counts):
     for j in range(8):
         v = lanes[j]
         for k in range(8):
             counts[j + 8 * k] += np.int64((v >> _U(8 * k)) & _U(0xFF))
-        lanes[j] = _U(0)
+    z = _U(0)
+    return (z, z, z, z, z, z, z, z)
 
 
 @njit(cache=True)
-def simhash(out, m):
-    """SimHash of the 3-word shingles of the masked text out[:m] (one shingle if it has fewer words)."""
-    lanes = np.zeros(8, np.uint64)
-    counts = np.zeros(64, np.int64)
-    w0, w1 = _U(0), _U(0)
+def template_and_simhash(out, m, counts):
+    """(template, simhash) of the masked text out[:m]: a hash of all its bytes, and the SimHash of its 3-word
+    shingles (one shingle if it has fewer words). One scan: the template's FNV chain and a word's run side by
+    side. `counts` is scratch for 64 counters."""
+    z = _U(0)
+    lanes = (z, z, z, z, z, z, z, z)
+    counts[:] = 0
+    t = _U(FNV_OFFSET)
+    w0, w1 = z, z
     words = 0
     shingles = 0
     p = 0
@@ -409,30 +450,43 @@ def simhash(out, m):
             if q > p + 1 and q < m and out[q] == 62:
                 q += 1
             else:
+                t = _fnv_step(t, b)
                 p += 1
                 continue
-        else:
+            h = _U(FNV_OFFSET)
+            for k in range(p, q):
+                t = _fnv_step(t, out[k])
+                h = _fnv_step(h, out[k])
+        else:  # a word: hashed (into both) while it is scanned
+            h = _U(FNV_OFFSET)
             while q < m:
-                c = out[q]
+                c = out[_I(q)]
                 if c < 0x80:  # the common case, without decoding
                     if 97 <= c <= 122:
+                        t = _fnv_step(t, c)
+                        h = _fnv_step(h, c)
                         q += 1
                         continue
                     break
                 c, n = _cp(out, q, m)
                 if not _is_word_cp(c):
                     break
+                for k in range(q, q + n):
+                    t = _fnv_step(t, out[k])
+                    h = _fnv_step(h, out[k])
                 q += n
-            if q == p:
-                p += _cp(out, p, m)[1]
+            if q == p:  # not a word character: only in the template
+                for k in range(p, p + _cp(out, p, m)[1]):
+                    t = _fnv_step(t, out[k])
+                    p += 1
                 continue
-        w = mix(fnv(out, p, q))
+        w = mix(h)
         words += 1
         if words >= 3:
-            _add_shingle(lanes, mix(mix(mix(_U(PAIR) * _U(PAIR) ^ w0) * _U(PAIR) ^ w1) * _U(PAIR) ^ w))
+            lanes = _add_shingle(lanes, mix(mix(mix(_U(PAIR) * _U(PAIR) ^ w0) * _U(PAIR) ^ w1) * _U(PAIR) ^ w))
             shingles += 1
             if shingles % 255 == 0:
-                _flush(lanes, counts)
+                lanes = _flush(lanes, counts)
         w0, w1 = w1, w
         p = q
     if words < 3:
@@ -441,14 +495,13 @@ def simhash(out, m):
             g = mix(g * _U(PAIR) ^ w0)
         if words >= 1:
             g = mix(g * _U(PAIR) ^ w1)
-        _add_shingle(lanes, g)
+        lanes = _add_shingle(lanes, g)
         shingles = 1
     _flush(lanes, counts)
     h = _U(0)
-    for j in range(64):
-        if 2 * counts[j] > shingles:
-            h |= _U(1) << _U(j)
-    return h
+    for j in range(64):  # without a branch: a bit is a coin toss
+        h |= _U(2 * counts[j] > shingles) << _U(j)
+    return mix(t), h
 
 
 # Capability cues (tables built by `cues`), matched on the prompt's bytes.
@@ -487,33 +540,40 @@ def _matches(data, p, start, end, atoms, lo, hi) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _try_cues(data, p, start, end, atoms, offsets, cue_of, first, count, found, skip):
-    """`found` with the bit of every variant listed under the byte at p that matches there."""
-    key = _fold(np.int64(data[p]))
-    second = _fold(np.int64(data[p + 1]))
-    for v in range(first[key], first[key] + count[key]):
-        lo = offsets[v] + skip
-        if atoms[lo + 1] == second and _matches(data, p, start, end, atoms, lo, offsets[v + 1]):
-            found |= np.uint64(1) << np.uint64(cue_of[v])
-    return found
+def _window(b0, b1, b2, b3):
+    """The `PREFIX` bytes at a position, ASCII-folded, byte k at bits 8k (0 past the end: no cue literal is 0)."""
+    return _fold(np.int64(b0)) | (_fold(np.int64(b1)) << 8) | (_fold(np.int64(b2)) << 16) \
+        | (_fold(np.int64(b3)) << 24)
 
 
 @njit(cache=True)
-def capability_code(data, start, end, atoms, offsets, cue_of, first_b, count_b, first_f, count_f, lead_f,
+def capability_code(data, start, end, atoms, offsets, cue_of, first, count, prefix, prefix_mask, kinds, pairs,
                     class_masks) -> int:
     """Index into CAPABILITIES of the prompt data[start:end]: the class with most cues matched, ties to the
-    earlier class of `class_masks` (tool_use, coding, reasoning); `other` when no cue matches. Cues that
-    start with a word boundary are only tried where there is one."""
+    earlier class of `class_masks` (tool_use, coding, reasoning); `other` when no cue matches. Cues are only
+    tried where one can start (`pairs`): the bounded ones (`first`/`count` row 0) at a word start, the others
+    (row 1) anywhere; a variant is matched in full only if its prefix is there and its cue is not found yet."""
     found = np.uint64(0)
-    word = False  # is data[p - 1] a word character
-    for p in range(start, end - 1):
-        b = data[p]
-        here = (97 <= b <= 122) or (65 <= b <= 90) or (48 <= b <= 57) or b == 95
-        if here and not word:  # the bounded cues start with a word character
-            found = _try_cues(data, p, start, end, atoms, offsets, cue_of, first_b, count_b, found, 1)
-        if lead_f[b]:
-            found = _try_cues(data, p, start, end, atoms, offsets, cue_of, first_f, count_f, found, 0)
+    word = 0  # is data[p - 1] a word character
+    for p in range(start, end - 1):  # every variant has two literals at least
+        b = data[_I(p)]
+        here = kinds[b]
+        rows = pairs[(np.int64(b) << 8) | data[_I(p + 1)]] & ((here > word) | FREE_ROW)  # bit k: try row k
         word = here
+        if rows == 0:
+            continue
+        window = _window(data[p], data[p + 1], data[p + 2] if p + 2 < end else 0,
+                         data[p + 3] if p + 3 < end else 0)
+        key = _fold(np.int64(data[p]))
+        for row in range(2):
+            if not (rows >> row) & 1:
+                continue
+            lo = first[row, key]
+            for v in range(lo, lo + count[row, key]):
+                bit = np.uint64(1) << np.uint64(cue_of[v])
+                if (window & prefix_mask[v]) == prefix[v] and not (found & bit) \
+                        and _matches(data, p, start, end, atoms, offsets[v] + 1 - row, offsets[v + 1]):
+                    found |= bit
     best, code = 0, len(class_masks)
     for k in range(len(class_masks)):
         x = found & class_masks[k]
@@ -526,21 +586,37 @@ def capability_code(data, start, end, atoms, offsets, cue_of, first_b, count_b, 
     return code
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first_b, count_b, first_f, count_f, lead_f, masks,
-            template_hex, simhashes, caps, keep, kept, kept_len):
-    n = len(offsets) - 1
-    for i in prange(n):
+@njit(cache=True)
+def _fingerprint_rows(lo, hi, data, offsets, tags, cue_tables, template_hex, simhashes, caps, keep, kept,
+                      kept_len) -> None:
+    """Rows lo..hi of `fingerprint_kernel`, with one scratch buffer and every array borrowed (`_borrowed`)."""
+    longest = 0
+    for i in range(lo, hi):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    size = (capacity(longest) + 7) // 8 * 8  # the counters after it are 8-byte aligned
+    scratch = np.empty(size + 8 * 64, np.uint8)  # the masked text, then 64 SimHash counters
+    out, counts = _borrowed(scratch[:size]), _borrowed(scratch[size:].view(np.int64))
+    data, offsets, tags, cue_tables = _borrowed(data), _borrowed(offsets), _borrowed(tags), _borrowed(cue_tables)
+    template_hex, simhashes, caps = _borrowed(template_hex), _borrowed(simhashes), _borrowed(caps)
+    for i in range(lo, hi):
         start, end = offsets[i], offsets[i + 1]
-        out = np.empty(EXPANSION * (end - start) + 32, np.uint8)
         m = mask(data, start, end, out, tags)
-        t = mix(fnv(out, 0, m))
+        t, simhashes[i] = template_and_simhash(out, m, counts)
         for k in range(16):
             template_hex[16 * i + k] = HEX[(t >> np.uint64(60 - 4 * k)) & np.uint64(15)]
-        simhashes[i] = simhash(out, m)
-        caps[i] = capability_code(data, start, end, atoms, voff, cue_of, first_b, count_b, first_f, count_f,
-                                    lead_f, masks)
+        caps[i] = capability_code(data, start, end, *cue_tables)
         if keep:
             base = EXPANSION * start + 32 * i
             kept[base:base + m] = out[:m]
             kept_len[i] = m
+    scratch[0] = 0  # holds the scratch buffer (its borrowed views are not counted) until here
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def fingerprint_kernel(data, offsets, tags, atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, pairs,
+                       masks, template_hex, simhashes, caps, keep, kept, kept_len):
+    n = len(offsets) - 1
+    cue_tables = (atoms, voff, cue_of, first, count, prefix, prefix_mask, kinds, pairs, masks)
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        _fingerprint_rows(c * CHUNK, min(n, (c + 1) * CHUNK), data, offsets, tags, cue_tables, template_hex,
+                          simhashes, caps, keep, kept, kept_len)
