@@ -3,9 +3,12 @@ the compiled pass and the same families as a serial loop over the same chunks; a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from linkage.ingest.families import SIMILARITY, FamilyIndex, _components, _sort_keys, assign_families
@@ -78,9 +81,14 @@ def requests() -> pa.Table:
 
 
 def test_streamed_map_holds_each_distinct_prompt_once_with_its_fingerprint_and_serial_families(
-        requests: pa.Table) -> None:
+        requests: pa.Table, tmp_path: Path) -> None:
     con = duckdb.connect()
-    con.register("t", requests)
+    # as the staging database runs: any order allowed, several threads, a parquet file of many row groups
+    # (the map must still read the prompts in the file's order, or which prompts share a chunk varies)
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET threads = 4")
+    pq.write_table(requests, tmp_path / "r.parquet", row_group_size=64)
+    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{tmp_path / 'r.parquet'}')")
     build_prompt_map(con, "SELECT v FROM t", FamilyIndex(), chunk=250, batch_rows=128)
     got = con.sql("SELECT ph, fingerprint, simhash, capability, family FROM _promptmap").to_arrow_table()
     # one row per distinct raw text that is not blank, keyed by DuckDB's hash of it (what the request
@@ -101,6 +109,7 @@ def test_streamed_map_holds_each_distinct_prompt_once_with_its_fingerprint_and_s
     serial = assign_families(first["tv"], FamilyIndex(), chunk=250)
     want_fam = [f"{int(f):016x}" if f else None for f in serial.tolist()]
     assert got["family"].take(rows).to_pylist() == [want_fam[i] for i in want]
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is False
     assert sum(f is not None for f in want_fam) >= 800  # the operator fillings did form families
 
 
@@ -122,3 +131,25 @@ def test_streamed_map_of_no_prompts_is_an_empty_table() -> None:
     assert con.execute("SELECT count(*) FROM _promptmap").fetchall()[0][0] == 0
     assert [c[0] for c in con.sql("DESCRIBE _promptmap").fetchall()] == [
         "ph", "fingerprint", "simhash", "capability", "family"]
+
+
+def test_prompts_reach_the_passes_in_the_files_order_whatever_the_scan_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which prompts share a chunk decides the small families: a parallel scan in any order would make
+    two ingests of the same file differ, so the stream keeps the file's order (and restores the setting)."""
+    import linkage.ingest.prompt_map as M
+    texts = [f"prompt {i} asks for item {i % 97} of the list" for i in range(120_000)]
+    pq.write_table(pa.table({"v": texts}), tmp_path / "p.parquet", row_group_size=2048)
+    seen: list[str] = []
+    real = M.fingerprint_table
+    monkeypatch.setattr(M, "fingerprint_table", lambda t: (seen.extend(t.to_pylist()), real(t))[1])
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET threads = 4")
+    build_prompt_map(con, f"SELECT v FROM read_parquet('{tmp_path / 'p.parquet'}')", FamilyIndex(), chunk=10_000)
+    # each text once, in the file's order; a text whose DuckDB hash() an earlier one has is that one's
+    # (DuckDB's string hash does collide on such regular texts: "prompt 2 … item 2" and "prompt 6 … item 6")
+    hashes = [r[0] for r in duckdb.execute("SELECT hash(v) FROM (SELECT unnest(?) AS v)", [texts]).fetchall()]
+    firsts = {h: t for h, t in reversed(list(zip(hashes, texts)))}
+    assert seen == [t for h, t in zip(hashes, texts) if firsts[h] is t]
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] is False

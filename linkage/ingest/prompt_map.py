@@ -210,6 +210,10 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
         spent["wait"] += time.perf_counter() - t1
         return pool.submit(families_of, ph, texts, fps)
 
+    # In the files' own order: which prompts share a chunk decides the small families, so an arbitrary
+    # parallel-scan order made two ingests of the same files differ in thousands of family rows.
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")
     reader = con.sql(f"SELECT hash(v) AS ph, v FROM ({prompt_sql}) WHERE v IS NOT NULL"
                      ).to_arrow_reader(batch_rows)
     running: Future | None = None
@@ -229,6 +233,7 @@ def build_prompt_map(con: duckdb.DuckDBPyConnection, prompt_sql: str, index: Fam
                     running = process(job, running, pool)
                 t0 = time.perf_counter()
             reader.close()  # the connection is free again once its result is closed
+            con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
             spent["read"] += time.perf_counter() - t0
             if running is not None:
                 t0 = time.perf_counter()
