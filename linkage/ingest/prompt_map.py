@@ -91,17 +91,19 @@ def separator_ends(texts: pa.Array) -> np.ndarray:
     return edge
 
 
-def _strip(texts: pa.Array) -> pa.Array:
-    return pa.array([t.strip(SPACE_SEPARATORS) for t in texts.to_pylist()], texts.type)
+def _trimmed_rows(texts: pa.Array) -> tuple[pa.BooleanArray, pa.Array] | None:
+    """(mask of the rows `trim()` would change, those rows trimmed), or None when there are none."""
+    edge = separator_ends(texts)
+    if not edge.any():
+        return None
+    mask = pa.array(edge)
+    return mask, pa.array([t.strip(SPACE_SEPARATORS) for t in pc.filter(texts, mask).to_pylist()], texts.type)
 
 
 def trim_spaces(texts: pa.Array) -> pa.Array:
     """`texts` as DuckDB's `trim()` gives them; only the rows with a separator at an end go through Python."""
-    edge = separator_ends(texts)
-    if not edge.any():
-        return texts
-    mask = pa.array(edge)
-    return pc.replace_with_mask(texts, mask, _strip(pc.filter(texts, mask)))
+    found = _trimmed_rows(texts)
+    return texts if found is None else pc.replace_with_mask(texts, *found)
 
 
 class _Canonical:
@@ -117,10 +119,9 @@ class _Canonical:
         self.aliases: list[pa.Table] = []
 
     def __call__(self, ph: pa.Array, texts: pa.Array) -> tuple[pa.Array, pa.Array]:
-        edge = separator_ends(texts)
-        if edge.any():
-            mask = pa.array(edge)
-            trimmed = _strip(pc.filter(texts, mask))
+        found = _trimmed_rows(texts)
+        if found is not None:
+            mask, trimmed = found
             canon = self._con.from_arrow(pa.table({"v": trimmed})).project("hash(v) AS h").to_arrow_table()["h"]
             canon = canon.combine_chunks() if isinstance(canon, pa.ChunkedArray) else canon
             self.aliases.append(pa.table({"ph": ph.filter(mask), "canon": canon}))
