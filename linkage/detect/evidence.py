@@ -97,7 +97,7 @@ class EvidenceGraph:
             for prev in np.sort(users[dist[users] == d - 1]):
                 hop = EvidenceHop(
                     from_account=str(self.links.account_ids[prev]),
-                    kind=KINDS[self.links.artifact_kind[art]], artifact=str(self.links.artifact_value[art]),
+                    kind=KINDS[self.links.artifact_kind[art]], artifact=self.links.value_of(art),
                     specificity=round(float(self.spec.value[art]), 4),
                     accounts_using=int(self.spec.df[art]), to_account=str(self.links.account_ids[node]))
                 for path in self._walk_back(int(prev), d - 1, dist, [hop, *suffix], budget - produced):

@@ -1,7 +1,8 @@
 """Detection's inputs, read once through the store and turned into integer-coded numpy arrays.
 
 Accounts become 0..N-1 (in sorted id order, so codes are deterministic), artifacts
-0..A-1 over (kind, value). Everything downstream works on these codes.
+0..A-1 over (kind, value), with each account's single-user artifacts of a kind collapsed
+into one pseudo-artifact (see `Links`). Everything downstream works on these codes.
 """
 
 from __future__ import annotations
@@ -23,11 +24,22 @@ KINDS = ("ip", "proxy", "payment", "prompt", "user_agent", "email_domain", "prom
 
 @dataclass
 class Links:
-    """Account–artifact links, one row per (account, artifact)."""
+    """Account–artifact links, one row per (account, artifact).
+
+    Artifacts used by one account only never link anybody (specificity 0), but their
+    request counts are part of an account's totals per kind (template concentration,
+    bystanders). So each account's singletons of one kind are one pseudo-artifact
+    carrying their summed count and earliest first_seen: codes 0..R-1 are the real
+    artifacts (≥ 2 links) in (kind, sorted value) order, R.. the pseudo-artifacts in
+    (kind, account) order, with a null value. A pseudo-artifact has df 1 and never
+    appears in any output (those need ≥ 2 members or specificity > 0).
+    """
 
     account_ids: np.ndarray  # object array of account id strings, index = account code
     artifact_kind: np.ndarray  # int8 per artifact: index into KINDS
-    artifact_value: np.ndarray  # object array of artifact strings per artifact code
+    # string per artifact code: an Arrow string array from load_links (null for a pseudo-
+    # artifact); hand-built Links (tests, specificity-only callers) may pass any sequence
+    artifact_value: pa.Array | np.ndarray
     account: np.ndarray  # int64 per link
     artifact: np.ndarray  # int64 per link
     count: np.ndarray  # int64 per link
@@ -43,6 +55,17 @@ class Links:
 
     def account_index(self) -> dict[str, int]:
         return {a: i for i, a in enumerate(self.account_ids.tolist())}
+
+    def value_of(self, code: int) -> str:
+        """The artifact's value as text (outputs only ever name real artifacts)."""
+        value = self.artifact_value[int(code)]
+        return value.as_py() if isinstance(value, pa.Scalar) else str(value)
+
+    def value_array(self) -> pa.Array:
+        """Every artifact's value as one Arrow string array (for Arrow compute)."""
+        if isinstance(self.artifact_value, pa.Array):
+            return self.artifact_value
+        return pa.array(list(self.artifact_value), pa.string())
 
 
 def read_allowlist(path: Path | None) -> set[tuple[str, str]]:
@@ -76,25 +99,57 @@ def epoch_seconds(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def load_links(store: GraphStore, allowlist: set[tuple[str, str]]) -> Links:
-    """All account–artifact links from the store, allowlisted artifacts removed, integer-coded."""
-    table = store.account_artifacts()
+    """All account–artifact links from the store, allowlisted artifacts removed, integer-coded,
+    singletons collapsed (see `Links`). The engine codes them itself when it can (DuckDB:
+    links_sql.py, so that millions of singleton rows never leave it); else `code_links`."""
+    native = store.detection_links(allowlist)
+    if native is not None:
+        return native
+    return code_links(store.account_artifacts(), store.read_table("account", ["account_id"]), allowlist)
+
+
+def code_links(table: pa.Table, accounts: pa.Table, allowlist: set[tuple[str, str]]) -> Links:
+    """`account_artifacts()` rows as `Links`; every account of `accounts` gets a code too."""
     table = table.filter(pc.is_valid(table["artifact"]))
-    accounts_tbl = store.read_table("account", ["account_id"])
     all_ids = pa.concat_arrays([
-        pc.unique(accounts_tbl["account_id"]).cast(pa.string()),
+        pc.unique(accounts["account_id"]).cast(pa.string()),
         pc.unique(table["account_id"]).cast(pa.string()),
     ])
     account_ids = np.array(sorted(set(pc.unique(all_ids).drop_null().to_pylist())), dtype=object)
     acc = pc.index_in(table["account_id"], value_set=pa.array(account_ids.tolist(), pa.string()))
     acc = pc.fill_null(acc, -1).to_numpy().astype(np.int64)
-
     kind_col = pc.fill_null(pc.index_in(table["kind"], value_set=pa.array(KINDS)), -1).to_numpy()
     kind_col = kind_col.astype(np.int64)
-    # artifact identity is (kind, value): codes per kind, in sorted value order (deterministic)
-    art = np.full(table.num_rows, -1, np.int64)
-    values: list[pa.Array] = []
-    kinds: list[np.ndarray] = []
     column = table["artifact"].combine_chunks().cast(pa.string())
+    keep = (acc >= 0) & (kind_col >= 0) & ~_banned_rows(kind_col, column, allowlist)
+    rows = np.nonzero(keep)[0]
+    art, values, kinds = _code_artifacts(kind_col[rows], column.take(pa.array(rows)))
+    count = pc.fill_null(table["count"], 1).to_numpy(zero_copy_only=False).astype(np.int64)[rows]
+    first = epoch_seconds(table["first_seen"])[rows]
+    return collapse_singletons(account_ids, acc[rows], art, values, kinds, count, first)
+
+
+def _banned_rows(kind_col: np.ndarray, column: pa.Array, allowlist: set[tuple[str, str]]) -> np.ndarray:
+    """Per row: is its (kind, value) allowlisted?"""
+    banned = np.zeros(len(kind_col), bool)
+    for kind, values in _by_kind(allowlist).items():
+        hit = pc.is_in(column, value_set=pa.array(values, pa.string()))
+        banned |= (kind_col == KINDS.index(kind)) & pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    return banned
+
+
+def _by_kind(allowlist: set[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for kind, value in sorted(allowlist):
+        out.setdefault(kind, []).append(value)
+    return out
+
+
+def _code_artifacts(kind_col: np.ndarray, column: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """Artifact identity is (kind, value): codes per kind, in sorted value order (deterministic)."""
+    art = np.full(len(kind_col), -1, np.int64)
+    values: list[pa.Array] = [pa.array([], pa.string())]
+    kinds: list[np.ndarray] = [np.zeros(0, np.int8)]
     offset = 0
     for k in range(len(KINDS)):
         rows = np.nonzero(kind_col == k)[0]
@@ -108,20 +163,43 @@ def load_links(store: GraphStore, allowlist: set[tuple[str, str]]) -> Links:
         values.append(enc.dictionary.take(pa.array(order)))
         kinds.append(np.full(len(order), k, np.int8))
         offset += len(order)
-    del column
-    artifact_kind = np.concatenate(kinds) if kinds else np.zeros(0, np.int8)
-    artifact_value = (pa.concat_arrays(values).to_numpy(zero_copy_only=False) if values
-                      else np.zeros(0, dtype=object))
-    keep = (acc >= 0) & (kind_col >= 0)
-    if allowlist:
-        banned = np.zeros(len(artifact_value), bool)
-        for kind, value in allowlist:
-            banned |= (artifact_kind == KINDS.index(kind)) & (artifact_value == value)
-        keep &= ~banned[art]
-    count = pc.fill_null(table["count"], 1).to_numpy().astype(np.int64)
-    first = epoch_seconds(table["first_seen"])
-    return Links(account_ids=account_ids, artifact_kind=artifact_kind, artifact_value=artifact_value,
-                 account=acc[keep], artifact=art[keep], count=count[keep], first_seen=first[keep])
+    return art, pa.concat_arrays(values), np.concatenate(kinds)
+
+
+def collapse_singletons(account_ids: np.ndarray, acc: np.ndarray, art: np.ndarray, values: pa.Array,
+                        kinds: np.ndarray, count: np.ndarray, first: np.ndarray) -> Links:
+    """Links with every artifact of one link replaced by its account's pseudo-artifact of that
+    kind (see `Links`); real artifacts keep their relative order, so every tie-break stays."""
+    df = np.bincount(art, minlength=len(values))
+    real = df >= 2
+    new_code = np.cumsum(real) - 1  # order-preserving renumbering of the real artifacts
+    single = ~real[art]
+    pseudo_kind, pseudo_acc, pseudo_cnt, pseudo_first = per_account_and_kind(
+        kinds[art[single]].astype(np.int64), acc[single], count[single], first[single], len(account_ids))
+    n_real = int(real.sum())
+    p_codes = np.arange(n_real, n_real + len(pseudo_acc), dtype=np.int64)
+    real_codes = np.nonzero(real)[0]
+    return Links(
+        account_ids=account_ids,
+        artifact_kind=np.concatenate([kinds[real_codes], pseudo_kind.astype(np.int8)]),
+        artifact_value=pa.concat_arrays([values.take(pa.array(real_codes)),
+                                         pa.nulls(len(p_codes), pa.string())]),
+        account=np.concatenate([acc[~single], pseudo_acc]),
+        artifact=np.concatenate([new_code[art[~single]], p_codes]),
+        count=np.concatenate([count[~single], pseudo_cnt]),
+        first_seen=np.concatenate([first[~single], pseudo_first]))
+
+
+def per_account_and_kind(kind: np.ndarray, acc: np.ndarray, count: np.ndarray, first: np.ndarray,
+                         n_accounts: int) -> tuple[np.ndarray, ...]:
+    """(kind, account, summed count, earliest first_seen) per (kind, account), in that order."""
+    key = kind * max(n_accounts, 1) + acc
+    order = np.argsort(key, kind="stable")
+    uk, starts = np.unique(key[order], return_index=True)
+    if len(uk) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+    return (uk // max(n_accounts, 1), uk % max(n_accounts, 1), np.add.reduceat(count[order], starts),
+            np.minimum.reduceat(first[order], starts))
 
 
 @dataclass

@@ -38,7 +38,7 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
     """Per artifact: is it a prompt template aimed at reasoning, coding or tool use?"""
     fp = store.read_table("prompt_fingerprint", ["fingerprint", "capability"])
     targeted = fp.filter(pc.is_in(fp["capability"], value_set=pa.array(TARGETED)))["fingerprint"]
-    hit = pc.is_in(pa.array(links.artifact_value, pa.string()), value_set=targeted.combine_chunks())
+    hit = pc.fill_null(pc.is_in(links.value_array(), value_set=targeted.combine_chunks()), False)
     return (links.artifact_kind == KINDS.index("prompt")) & hit.to_numpy(zero_copy_only=False)
 
 
@@ -233,6 +233,6 @@ def _ring_artifacts(reported: list[int], labels: np.ndarray, links, spec) -> dic
     for i in order[rank < TOP_ARTIFACTS]:
         a = int(k_art[i])
         out[int(k_lab[i])].append(RingArtifact(
-            kind=KINDS[links.artifact_kind[a]], artifact=str(links.artifact_value[a]),
+            kind=KINDS[links.artifact_kind[a]], artifact=links.value_of(a),
             specificity=round(float(spec.value[a]), 4), members=int(counts[i])))
     return out

@@ -28,6 +28,7 @@ Table = pa.Table | ds.Dataset
 log = logging.getLogger("linkage.store")
 
 if TYPE_CHECKING:  # detection imports the store, not the other way round
+    from linkage.detect.inputs import Links
     from linkage.detect.synchrony import Candidates
 
 
@@ -152,6 +153,11 @@ class GraphStore(ABC):
         """
 
     # ---- engine-native detection steps (issue #11); defaults: in-process ------------------
+    def detection_links(self, allowlist: set[tuple[str, str]]) -> "Links | None":
+        """`linkage.detect.inputs.load_links` run by the engine (the same `Links`, row order
+        aside); None: code `account_artifacts()` in Python (`inputs.code_links`)."""
+        return None
+
     def community_finder(self, account_ids: "np.ndarray") -> "CommunityFinder | None":
         """A callable like `linkage.detect.communities.communities` that runs in the engine
         (Neo4j: GDS), for accounts coded 0..N-1 as in `account_ids`; None: run it in Python."""

@@ -179,7 +179,8 @@ class EmbeddedStore(GraphStore):
         return GraphStats(nodes=nodes, edges=edges)
 
     # ---- detection side ----------------------------------------------------
-    def account_artifacts(self) -> pa.Table:
+    def _artifact_links_sql(self) -> str:
+        """The account_artifacts() rows as one UNION ALL (also the input of detection_links)."""
         parts = [
             f"SELECT account_id, '{kind}' AS kind, {col} AS artifact, {cnt}::BIGINT AS count,"
             f" first_seen, last_seen FROM {table}"
@@ -194,9 +195,18 @@ class EmbeddedStore(GraphStore):
             "SELECT account_id, 'email_domain', email_domain, 1::BIGINT, created_at, created_at"
             " FROM account WHERE email_domain IS NOT NULL"
         )
-        sql = " UNION ALL ".join(parts)
+        return " UNION ALL ".join(parts)
+
+    def account_artifacts(self) -> pa.Table:
+        sql = self._artifact_links_sql()
         with self.timed("account_artifacts", sql):
             return self.con.sql(sql).to_arrow_table()
+
+    def detection_links(self, allowlist):
+        # coded and collapsed in the engine: singleton rows and strings stay in it (links_sql.py)
+        from linkage.detect.links_sql import links_in_sql
+        with self.timed("detection links"):
+            return links_in_sql(self.con, self._artifact_links_sql(), allowlist)
 
     def save_detection(self, result: DetectionResult) -> None:
         run = result.run
