@@ -185,6 +185,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
                           created_run=o.created_run, updated_run=run_id))
         changes.append(RingChange(run_id=run_id, ring_id=rid, change=change, detail=detail))
     timings["total"] = round(time.perf_counter() - t0, 3)
+    # links and artifacts as detection holds them: each account's single-user artifacts of a kind are one
     counts = {"accounts": links.n_accounts, "links": int(len(links.account)),
               "artifacts": links.n_artifacts, "candidate_pairs": int(len(pw.a)),
               "linked_pairs": int(linked.sum()), "lockstep_pairs": int(len(lock[0])),
