@@ -174,7 +174,7 @@ def collapse_singletons(account_ids: np.ndarray, acc: np.ndarray, art: np.ndarra
     real = df >= 2
     new_code = np.cumsum(real) - 1  # order-preserving renumbering of the real artifacts
     single = ~real[art]
-    pseudo_kind, pseudo_acc, pseudo_cnt, pseudo_first = per_account_and_kind(
+    pseudo_kind, pseudo_acc, pseudo_cnt, pseudo_first = _per_kind_and_account(
         kinds[art[single]].astype(np.int64), acc[single], count[single], first[single], len(account_ids))
     n_real = int(real.sum())
     p_codes = np.arange(n_real, n_real + len(pseudo_acc), dtype=np.int64)
@@ -190,7 +190,7 @@ def collapse_singletons(account_ids: np.ndarray, acc: np.ndarray, art: np.ndarra
         first_seen=np.concatenate([first[~single], pseudo_first]))
 
 
-def per_account_and_kind(kind: np.ndarray, acc: np.ndarray, count: np.ndarray, first: np.ndarray,
+def _per_kind_and_account(kind: np.ndarray, acc: np.ndarray, count: np.ndarray, first: np.ndarray,
                          n_accounts: int) -> tuple[np.ndarray, ...]:
     """(kind, account, summed count, earliest first_seen) per (kind, account), in that order."""
     key = kind * max(n_accounts, 1) + acc
