@@ -18,9 +18,10 @@ traffic are integer sums, which do not depend on the order of the links.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import xxhash
 from numba import njit
 
 from linkage.detect.inputs import Links
@@ -33,6 +34,9 @@ class ArtifactRuns:
     start: np.ndarray  # int64, n_artifacts + 1
     account: np.ndarray  # int32 account code per row
     count: np.ndarray  # int32 (or int64 when a count needs it) request count per row
+    # the last labelling's groups: scoring, consolidation, bystanders and the ring artifacts ask
+    # about the same labels in turn (one entry only: a full-scale labelling has ~10^7 groups)
+    _last: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_artifacts(self) -> int:
@@ -41,6 +45,18 @@ class ArtifactRuns:
     def links_per_artifact(self) -> np.ndarray:
         """int64 per artifact: how many links (accounts) it has."""
         return np.diff(self.start)
+
+    def groups(self, labels: np.ndarray, n_labels: int | None = None) -> Groups:
+        """`label_artifact_groups(self, labels)`, kept until other labels are asked about.
+
+        Keyed by the labels' content (a 128-bit hash), not the array: a caller may relabel in place."""
+        labels = np.ascontiguousarray(labels)
+        key = (labels.dtype.str, len(labels), xxhash.xxh3_128_hexdigest(labels.view(np.uint8)))
+        if self._last.get("key") != key:
+            self._last.clear()  # (the old groups go before the new ones are built)
+            self._last["groups"] = label_artifact_groups(self, labels, n_labels)
+            self._last["key"] = key
+        return self._last["groups"]  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
