@@ -39,8 +39,11 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
     """Per artifact: is it a prompt template aimed at reasoning, coding or tool use?"""
     fp = store.read_table("prompt_fingerprint", ["fingerprint", "capability"])
     targeted = fp.filter(pc.is_in(fp["capability"], value_set=pa.array(TARGETED)))["fingerprint"]
-    hit = pc.is_in(pa.array(links.artifact_value, pa.string()), value_set=targeted.combine_chunks())
-    return (links.artifact_kind == KINDS.index("prompt")) & hit.to_numpy(zero_copy_only=False)
+    prompts = np.flatnonzero(links.artifact_kind == KINDS.index("prompt"))  # only these can be (fewer strings)
+    hit = pc.is_in(pa.array(links.artifact_value[prompts], pa.string()), value_set=targeted.combine_chunks())
+    out = np.zeros(links.n_artifacts, bool)
+    out[prompts] = hit.to_numpy(zero_copy_only=False)
+    return out
 
 
 def _params(settings: Settings) -> dict[str, object]:
