@@ -99,10 +99,13 @@ def _templates(groups: Groups, artifact_kind: np.ndarray, df: np.ndarray, capabi
     (one agentic template with random fill-ins gives every prompt its own fingerprint but one
     family). A ring's template is mostly sent by candidate-ring members (of this or a sibling
     community: a big operator may come out as several communities), not by the crowd."""
-    lab, art, traffic = groups.label, groups.artifact, groups.traffic
+    # template kinds' groups only (every group of a template artifact is one of them)
+    of_templates = np.flatnonzero(np.isin(artifact_kind[groups.artifact], TEMPLATE_KINDS))
+    lab, art, traffic = groups.label[of_templates], groups.artifact[of_templates], groups.traffic[of_templates]
+    n_links = groups.links[of_templates]
     kind = artifact_kind[art]
-    in_any = np.bincount(art, weights=groups.links, minlength=len(df))  # member links per artifact
-    broad = (groups.links >= np.maximum(3, 0.1 * size)[lab]) & (in_any[art] / df[art] >= 0.5)
+    in_any = np.bincount(art, weights=n_links, minlength=len(df))  # member links per artifact
+    broad = (n_links >= np.maximum(3, 0.1 * size)[lab]) & (in_any[art] / df[art] >= 0.5)
     conc, targeting = np.zeros(n_labels), np.zeros(n_labels)
     for k in TEMPLATE_KINDS:
         of_kind = kind == k
