@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from linkage.detect.grouping import ArtifactRuns, account_traffic, artifact_runs
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.synchrony import SyncPairs
 from linkage.detect.temporal import Activity
@@ -32,10 +33,34 @@ TEMPLATE_SHARE = 0.1
 TEMPLATE_KINDS = (KINDS.index("prompt"), KINDS.index("prompt_family"))
 
 
+def _on_ring_templates(labels: np.ndarray, ring: np.ndarray, size: np.ndarray, runs: ArtifactRuns,
+                       artifact_kind: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Per account: are the ring's templates a real share of its own prompts of a kind (not a stray one)?"""
+    groups = runs.groups(labels, len(size))
+    lab, art = groups.label, groups.artifact
+    from_ring = ring[lab]  # links of reported rings' members, per artifact
+    by_rings = np.bincount(art[from_ring], weights=groups.links[from_ring], minlength=runs.n_artifacts)
+    kind = artifact_kind[art]
+    templ = (groups.links >= np.maximum(3, 0.1 * size[lab])) & (by_rings[art] / np.maximum(df[art], 1) >= 0.5)
+    # one pass for both kinds: column 2k holds a kind's other prompts, 2k + 1 its templates
+    column = np.full(len(groups), -1, np.int64)
+    for k, code in enumerate(TEMPLATE_KINDS):
+        of_kind = kind == code
+        column[of_kind] = 2 * k + templ[of_kind]
+    traffic = account_traffic(runs, labels, groups, column, 2 * len(TEMPLATE_KINDS))
+    acts = np.zeros(len(labels), bool)
+    for k in range(len(TEMPLATE_KINDS)):
+        total = traffic[2 * k] + traffic[2 * k + 1]
+        acts |= traffic[2 * k + 1] >= TEMPLATE_SHARE * np.maximum(total, 1e-9)
+    return acts
+
+
 def acting_with_ring(labels: np.ndarray, reported: list[int], links: Links, df: np.ndarray,
                      sync: SyncPairs | None, created: np.ndarray, act: Activity, burst_seconds: float,
-                     young_seconds: float) -> np.ndarray:
-    """Per account: does it act with its community (see module doc)? False outside communities."""
+                     young_seconds: float, runs: ArtifactRuns | None = None) -> np.ndarray:
+    """Per account: does it act with its community (see module doc)? False outside communities.
+
+    `runs`: the links in artifact order (`grouping.artifact_runs(links)`), built here when absent."""
     n = len(labels)
     acts = np.zeros(n, bool)
     member = labels >= 0
@@ -45,26 +70,9 @@ def acting_with_ring(labels: np.ndarray, reported: list[int], links: Links, df: 
     size = np.bincount(labels[member], minlength=n_labels)
     ring = np.zeros(n_labels, bool)
     ring[reported] = True
-    in_ring = member & ring[np.maximum(labels, 0)]
 
-    # the ring's templates
-    on = member[links.account]
-    l_acc, l_art = links.account[on], links.artifact[on]
-    l_lab = labels[l_acc]
-    n_art = links.n_artifacts
-    by_rings = np.bincount(links.artifact[in_ring[links.account]], minlength=n_art)
-    key = l_lab.astype(np.int64) * n_art + l_art
-    uk, inv, c = np.unique(key, return_inverse=True, return_counts=True)
-    uk_lab, uk_art = uk // n_art, uk % n_art
-    templ = ((c >= np.maximum(3, 0.1 * size[uk_lab])) & (by_rings[uk_art] / np.maximum(df[uk_art], 1) >= 0.5)
-             & np.isin(links.artifact_kind[uk_art], TEMPLATE_KINDS))
-    l_cnt = links.count[on].astype(float)
-    for kind in TEMPLATE_KINDS:  # ...on a real share of the member's own prompts, not a stray one
-        of_kind = links.artifact_kind[l_art] == kind
-        total = np.bincount(l_acc[of_kind], weights=l_cnt[of_kind], minlength=n)
-        hit = of_kind & templ[inv]
-        on_templates = np.bincount(l_acc[hit], weights=l_cnt[hit], minlength=n)
-        acts |= on_templates >= TEMPLATE_SHARE * np.maximum(total, 1e-9)
+    acts |= _on_ring_templates(labels, ring, size, runs if runs is not None else artifact_runs(links),
+                               links.artifact_kind, df)
 
     # synchrony with another member
     if sync is not None and len(sync.a):

@@ -41,6 +41,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linkage.detect.agreement import AgreementParams, RingTiming, timing_agreements
+from linkage.detect.grouping import ArtifactRuns, artifact_runs
 from linkage.detect.inputs import Links
 from linkage.detect.specificity import FAMILIES
 from linkage.detect.synchrony import SyncPairs
@@ -54,15 +55,27 @@ ANCHORS = (FAMILIES.index("prompt"), FAMILIES.index("payment"))
 
 
 def exclusive_content(labels: np.ndarray, ring: np.ndarray, links: Links, family: np.ndarray,
-                      outside_accounts: int, outside_share: float) -> np.ndarray:
+                      outside_accounts: int, outside_share: float, runs: ArtifactRuns | None = None) -> np.ndarray:
     """Per artifact: is it non-network evidence used (almost) only by members of the `ring` labels?"""
-    lab = labels[links.account]
-    member = (lab >= 0) & ring[np.maximum(lab, 0)]
-    n_art = links.n_artifacts
-    inside = np.bincount(links.artifact[member], minlength=n_art)
-    outside = np.bincount(links.artifact[~member], minlength=n_art)
+    runs = runs if runs is not None else artifact_runs(links)
+    groups = runs.groups(labels)
+    from_ring = ring[groups.label]
+    inside = np.bincount(groups.artifact[from_ring], weights=groups.links[from_ring],
+                         minlength=runs.n_artifacts).astype(np.int64)  # (integer sums: exact)
+    outside = runs.links_per_artifact() - inside
     return ((inside >= 2) & (outside <= np.maximum(outside_accounts, outside_share * inside))
             & (family != NETWORK))
+
+
+def _ring_content(labels: np.ndarray, ring: np.ndarray, exclusive: np.ndarray, runs: ArtifactRuns
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ring, artifact, members, traffic) of each exclusive artifact >= 2 members of a ring use,
+    ordered by ring, then artifact."""
+    groups = runs.groups(labels)
+    keep = ring[groups.label] & exclusive[groups.artifact] & (groups.links >= 2)
+    # by ring first (stable: artifacts stay ascending), as np.unique(ring * A + artifact) gave them
+    order = np.flatnonzero(keep)[np.argsort(groups.label[keep], kind="stable")]
+    return groups.label[order], groups.artifact[order], groups.links[order], groups.traffic[order].astype(float)
 
 
 def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: np.ndarray,
@@ -70,27 +83,23 @@ def consolidate(labels: np.ndarray, reported: list[int], links: Links, family: n
                 outside_share: float, *, min_agreements: int = 0, min_families: int = 2, weak_share: float = 0.5,
                 job_share: float = 2.0,
                 timing: RingTiming | None = None,
-                sync: SyncPairs | None = None, agreement: AgreementParams = AgreementParams()
-                ) -> tuple[np.ndarray, list[int]]:
+                sync: SyncPairs | None = None, agreement: AgreementParams = AgreementParams(),
+                runs: ArtifactRuns | None = None) -> tuple[np.ndarray, list[int]]:
     """Relabel so that fragments of one operator share a label (see module doc).
 
     `min_agreements` = 0 turns the weak rule off, `job_share` > 1 the job rule. Returns the new labels (dense, -1 kept)
-    and the new labels of the reported rings.
+    and the new labels of the reported rings. `runs`: the links in artifact order
+    (`grouping.artifact_runs(links)`), built here when absent.
     """
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if len(reported) < 2:
         return labels, list(reported)
     ring = np.zeros(n_labels, bool)
     ring[reported] = True
-    exclusive = exclusive_content(labels, ring, links, family, outside_accounts, outside_share)
-    lab = labels[links.account].astype(np.int64, copy=False)
-    use = (lab >= 0) & ring[np.maximum(lab, 0)] & exclusive[links.artifact]
+    runs = runs if runs is not None else artifact_runs(links)
+    exclusive = exclusive_content(labels, ring, links, family, outside_accounts, outside_share, runs)
+    all_ring, all_art, members, traffic = _ring_content(labels, ring, exclusive, runs)
     n_art = links.n_artifacts
-    keys, inv, members = np.unique(lab[use] * n_art + links.artifact[use], return_inverse=True, return_counts=True)
-    traffic = np.bincount(inv, weights=links.count[use], minlength=len(keys))
-    content = members >= 2  # content: what ≥ 2 members use
-    keys, members, traffic = keys[content], members[content], traffic[content]
-    all_ring, all_art = keys // n_art, keys % n_art
     # the weak rule counts only content used across a ring (the job every head runs), not a
     # stray card three members of each of two operators happened to share
     size = np.bincount(labels[labels >= 0], minlength=n_labels)

@@ -17,6 +17,7 @@ from linkage.detect.bystanders import acting_with_ring, drop_bystanders
 from linkage.detect.communities import communities, detach_bridged_groups, merge_fragments, peel
 from linkage.detect.consolidate import consolidate
 from linkage.detect.decisions import review_dismissed, store_allowlist
+from linkage.detect.grouping import ArtifactRuns, artifact_runs
 from linkage.detect.inputs import KINDS, account_created, load_links, read_allowlist
 from linkage.detect.ring_identity import match_rings
 from linkage.detect.scoring import TARGETED, score_communities
@@ -38,8 +39,12 @@ def _capability_mask(store: GraphStore, links) -> np.ndarray:
     """Per artifact: is it a prompt template aimed at reasoning, coding or tool use?"""
     fp = store.read_table("prompt_fingerprint", ["fingerprint", "capability"])
     targeted = fp.filter(pc.is_in(fp["capability"], value_set=pa.array(TARGETED)))["fingerprint"]
-    hit = pc.fill_null(pc.is_in(links.value_array(), value_set=targeted.combine_chunks()), False)
-    return (links.artifact_kind == KINDS.index("prompt")) & hit.to_numpy(zero_copy_only=False)
+    prompts = np.flatnonzero(links.artifact_kind == KINDS.index("prompt"))  # only these can be (fewer strings)
+    hit = pc.fill_null(pc.is_in(links.value_array().take(pa.array(prompts)),
+                                value_set=targeted.combine_chunks()), False)
+    out = np.zeros(links.n_artifacts, bool)
+    out[prompts] = hit.to_numpy(zero_copy_only=False)
+    return out
 
 
 def _params(settings: Settings) -> dict[str, object]:
@@ -111,12 +116,15 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
         labels = detach_bridged_groups(labels, pw.a[linked], pw.b[linked], settings.min_ring_size)
     t = mark("communities", t)
     capability = _capability_mask(store, links)
+    # the links in artifact order, for every (community, artifact) question from here on; built
+    # after similarity, whose peak it would add to
+    runs = artifact_runs(links)
 
     def score(lab: np.ndarray) -> list[dict[str, float]]:
         return score_communities(lab, links, spec.df, pw, linked, lock, settings.lockstep_min_windows,
                                  created, act, capability, settings.burst_minutes * 60, sync,
                                  settings.young_days * 86_400, settings.ring_min_coordination,
-                                 settings.youth_saturation_log10p)
+                                 settings.youth_saturation_log10p, runs)
 
     scores = score(labels)
     is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
@@ -143,7 +151,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             min_families=settings.consolidate_min_families, weak_share=settings.consolidate_weak_share,
             job_share=settings.consolidate_job_share,
             timing=ring_timing(labels, n_labels, created, act.windows, agreement, reported), sync=sync,
-            agreement=agreement)
+            agreement=agreement, runs=runs)
         consolidated = len(reported) - len(joined_reported)
         if consolidated:
             # a merged ring is reported because its parts were; its score is recomputed on the whole
@@ -151,7 +159,7 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
             scores = score(labels)
     if settings.drop_bystanders and reported:  # linked to a ring, but acting like none of it
         acts = acting_with_ring(labels, reported, links, spec.df, sync, created, act, settings.burst_minutes * 60,
-                                settings.young_days * 86_400)
+                                settings.young_days * 86_400, runs)
         kept = drop_bystanders(labels, reported, acts)
         if (kept != labels).any():
             labels = kept
@@ -169,7 +177,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     assignments, ending = match_rings(member_lists, previous)
     prev_created = {r.ring_id: r.created_run for r in store.rings(include_dissolved=True, with_members=False)}
     rings, members, changes = [], [], []
-    ring_artifacts = _ring_artifacts(reported, labels, links, spec)
+    ring_artifacts = _ring_artifacts(reported, labels, links, spec, runs)
+    del runs  # (and the groups it keeps) before the save
     for label, mem, asg in zip(reported, member_lists, assignments):
         s = dict(scores[label])
         score = s.pop("score")
@@ -215,17 +224,15 @@ def _members(labels: np.ndarray, account_ids: np.ndarray, reported: list[int]) -
     return out
 
 
-def _ring_artifacts(reported: list[int], labels: np.ndarray, links, spec) -> dict[int, list[RingArtifact]]:
+def _ring_artifacts(reported: list[int], labels: np.ndarray, links, spec, runs: ArtifactRuns | None = None
+                    ) -> dict[int, list[RingArtifact]]:
     """Per reported community: artifacts ≥2 members share, most specific first, with member counts."""
     want = np.zeros(int(labels.max()) + 2 if len(labels) else 1, bool)  # (an empty store: no labels)
     want[reported] = True
-    lab = labels[links.account]
-    mine = (lab >= 0) & want[np.maximum(lab, 0)]
-    n_art = links.n_artifacts
-    keys, counts = np.unique(lab[mine] * n_art + links.artifact[mine], return_counts=True)
-    keep = counts >= 2
-    keys, counts = keys[keep], counts[keep]
-    k_lab, k_art = keys // n_art, keys % n_art
+    groups = (runs if runs is not None else artifact_runs(links)).groups(labels)
+    keep = want[groups.label] & (groups.links >= 2)
+    k_lab, k_art, counts = groups.label[keep], groups.artifact[keep], groups.links[keep]
+    # (a stable sort: ties of one label keep ascending artifact order, whatever order the groups are in)
     order = np.lexsort((-counts, -spec.value[k_art], k_lab))
     sorted_lab = k_lab[order]
     starts = np.r_[0, np.nonzero(np.diff(sorted_lab))[0] + 1]

@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import binom
 
+from linkage.detect.grouping import ArtifactRuns, Groups, artifact_runs
 from linkage.detect.inputs import KINDS, Links
 from linkage.detect.similarity import KIND_MIN, PairWeights
 from linkage.detect.specificity import FAMILIES, TIMING
@@ -62,67 +63,87 @@ def _per_label_mean(labels: np.ndarray, values: np.ndarray, n_labels: int) -> np
     return np.bincount(labels, weights=values, minlength=n_labels) / np.maximum(cnt, 1)
 
 
+def _evidence_kinds(labels: np.ndarray, pw: PairWeights, linked: np.ndarray, size: np.ndarray,
+                    n_labels: int) -> np.ndarray:
+    """Families whose linked intra-community pairs touch >= 30% of the members (1 → 0, 4+ → 1)."""
+    pair = np.flatnonzero(linked)  # linked pairs are few next to the candidates: index them first
+    lab_a = labels[pw.a[pair]]
+    pair = pair[(lab_a >= 0) & (lab_a == labels[pw.b[pair]])]
+    ia, ib, w = pw.a[pair], pw.b[pair], pw.w[pair]
+    n_fam = np.zeros(n_labels)
+    touched = np.zeros(len(labels), bool)
+    for f in range(len(FAMILIES)):
+        on = w[:, f] >= KIND_MIN
+        touched[:] = False
+        touched[ia[on]] = True
+        touched[ib[on]] = True
+        cover = np.bincount(labels[touched], minlength=n_labels) / np.maximum(size, 1)
+        n_fam += cover >= 0.3
+    return np.clip((n_fam - 1) / 3.0, 0, 1)
+
+
+def _exclusivity(groups: Groups, df: np.ndarray, n_labels: int) -> np.ndarray:
+    """Of the artifacts >= 2 members share, how much of their use is inside (member-weighted)."""
+    shared = groups.links >= 2
+    c, lab = groups.links[shared], groups.label[shared]
+    num = np.bincount(lab, weights=c * (c / df[groups.artifact[shared]]), minlength=n_labels)
+    den = np.bincount(lab, weights=c.astype(float), minlength=n_labels)
+    return np.where(den > 0, num / np.maximum(den, 1), 0.0)
+
+
+def _templates(groups: Groups, artifact_kind: np.ndarray, df: np.ndarray, capability: np.ndarray,
+               size: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Template concentration and capability targeting (by request counts), the better template kind's.
+
+    Per template kind: exact fingerprints, and near-duplicate families where the store has them
+    (one agentic template with random fill-ins gives every prompt its own fingerprint but one
+    family). A ring's template is mostly sent by candidate-ring members (of this or a sibling
+    community: a big operator may come out as several communities), not by the crowd."""
+    # template kinds' groups only (every group of a template artifact is one of them)
+    of_templates = np.flatnonzero(np.isin(artifact_kind[groups.artifact], TEMPLATE_KINDS))
+    lab, art, traffic = groups.label[of_templates], groups.artifact[of_templates], groups.traffic[of_templates]
+    n_links = groups.links[of_templates]
+    kind = artifact_kind[art]
+    in_any = np.bincount(art, weights=n_links, minlength=len(df))  # member links per artifact
+    broad = (n_links >= np.maximum(3, 0.1 * size)[lab]) & (in_any[art] / df[art] >= 0.5)
+    conc, targeting = np.zeros(n_labels), np.zeros(n_labels)
+    for k in TEMPLATE_KINDS:
+        of_kind = kind == k
+        templ = broad & of_kind
+        total = np.bincount(lab[of_kind], weights=traffic[of_kind], minlength=n_labels)
+        on_t = np.bincount(lab[templ], weights=traffic[templ], minlength=n_labels)
+        tgt = templ & capability[art]
+        on_tgt = np.bincount(lab[tgt], weights=traffic[tgt], minlength=n_labels)
+        k_conc = np.where(total > 0, on_t / np.maximum(total, 1), 0.0)
+        better = k_conc > conc
+        conc = np.where(better, k_conc, conc)
+        targeting = np.where(better, np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0), targeting)
+    return conc, targeting
+
+
 def score_communities(labels: np.ndarray, links: Links, df: np.ndarray, pw: PairWeights,
                       linked: np.ndarray, lock: tuple[np.ndarray, ...],
                       lock_min_windows: int, created: np.ndarray, act: Activity,
                       capability: np.ndarray, burst_seconds: float,
                       sync: SyncPairs | None = None, young_seconds: float = 120 * 86_400,
-                      min_coordination: float = 0.0, youth_saturation_log10p: float = 0.0
-                      ) -> list[dict[str, float]]:
-    """Components per community label 0..L-1 (see module doc)."""
+                      min_coordination: float = 0.0, youth_saturation_log10p: float = 0.0,
+                      runs: ArtifactRuns | None = None) -> list[dict[str, float]]:
+    """Components per community label 0..L-1 (see module doc).
+
+    `runs`: the links in artifact order (`grouping.artifact_runs(links)`), built here when absent;
+    a caller that scores several labellings builds it once."""
     n_labels = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     if n_labels == 0:
         return []
     size = np.bincount(labels[labels >= 0], minlength=n_labels).astype(float)
     comps: dict[str, np.ndarray] = {}
 
-    # evidence kinds: families whose linked intra-community pairs touch >= 30% of members
-    intra = linked & (labels[pw.a] >= 0) & (labels[pw.a] == labels[pw.b])
-    ia, ib, lab = pw.a[intra], pw.b[intra], labels[pw.a[intra]]
-    n_fam = np.zeros(n_labels)
-    for f in range(len(FAMILIES)):
-        on = pw.w[intra, f] >= KIND_MIN
-        touched = np.unique(np.concatenate([ia[on], ib[on]]))
-        cover = np.bincount(labels[touched], minlength=n_labels) / np.maximum(size, 1)
-        n_fam += cover >= 0.3
-    comps["evidence_kinds"] = np.clip((n_fam - 1) / 3.0, 0, 1)
-
-    # artifacts shared inside each community
-    member_link = labels[links.account] >= 0
-    l_lab, l_art, l_cnt = labels[links.account][member_link], links.artifact[member_link], \
-        links.count[member_link]
-    n_art = links.n_artifacts
-    key = l_lab * n_art + l_art
-    uk, inv, c = np.unique(key, return_inverse=True, return_counts=True)
-    uk_lab, uk_art = uk // n_art, uk % n_art
-    shared = c >= 2
-    excl_num = np.bincount(uk_lab[shared], weights=c[shared] * (c[shared] / df[uk_art[shared]]),
-                           minlength=n_labels)
-    excl_den = np.bincount(uk_lab[shared], weights=c[shared].astype(float), minlength=n_labels)
-    comps["exclusivity"] = np.where(excl_den > 0, excl_num / np.maximum(excl_den, 1), 0.0)
-
-    # template concentration and capability targeting (by request counts), per template kind:
-    # exact fingerprints, and near-duplicate families where the store has them (one agentic
-    # template with random fill-ins gives every prompt its own fingerprint but one family)
-    need = np.maximum(3, 0.1 * size)
-    # a ring's template is mostly sent by candidate-ring members (of this or a sibling
-    # community: a big operator may come out as several communities), not by the crowd
-    in_any = np.bincount(links.artifact[member_link], minlength=n_art)
-    comps["template_concentration"] = np.zeros(n_labels)
-    comps["capability_targeting"] = np.zeros(n_labels)
-    for kind in TEMPLATE_KINDS:
-        is_kind = links.artifact_kind[l_art] == kind
-        templ = (c >= need[uk_lab]) & (in_any[uk_art] / df[uk_art] >= 0.5) & (links.artifact_kind[uk_art] == kind)
-        link_templ = templ[inv] & is_kind
-        total = np.bincount(l_lab[is_kind], weights=l_cnt[is_kind], minlength=n_labels)
-        on_t = np.bincount(l_lab[link_templ], weights=l_cnt[link_templ], minlength=n_labels)
-        conc = np.where(total > 0, on_t / np.maximum(total, 1), 0.0)
-        tgt = link_templ & capability[l_art]
-        on_tgt = np.bincount(l_lab[tgt], weights=l_cnt[tgt], minlength=n_labels)
-        better = conc > comps["template_concentration"]
-        comps["template_concentration"] = np.where(better, conc, comps["template_concentration"])
-        comps["capability_targeting"] = np.where(
-            better, np.where(on_t > 0, on_tgt / np.maximum(on_t, 1), 0.0), comps["capability_targeting"])
+    comps["evidence_kinds"] = _evidence_kinds(labels, pw, linked, size, n_labels)
+    # artifacts shared inside each community: one group per (community, artifact) its members use
+    groups = (runs if runs is not None else artifact_runs(links)).groups(labels, n_labels)
+    comps["exclusivity"] = _exclusivity(groups, df, n_labels)
+    comps["template_concentration"], comps["capability_targeting"] = _templates(
+        groups, links.artifact_kind, df, capability, size, n_labels)
 
     # synchrony: members acting in the same seconds as another member beyond chance. Lockstep
     # on a prompt (same template, same 10 minutes) has no chance model: an office team sending
