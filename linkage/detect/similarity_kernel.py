@@ -4,9 +4,9 @@ The numpy formulation (kept as the reference in tests/test_detect_similarity.py)
 usable links with a 3-key lexsort, then sorts ~90 M (pair, family) keys at full scale and
 pivots them with `np.unique(return_inverse=True)`: minutes, and gigabytes of keys. Here:
 
-1. `artifact_runs`: a counting sort on the artifact puts the usable links in artifact
-   order (stable), then each artifact's run is sorted by (first use, account), stably:
-   exactly the lexsort's order (full ties keep the input order, as lexsort does);
+1. `artifact_runs`: a counting sort on the artifact moves the usable links' (first use,
+   account) into their artifact's run, then each run is sorted by (first use, account):
+   the lexsort's order (links tied on all three are the same account: no order to keep);
 2. `artifact_pair_rows`: each run pairs every account with its next `reach` accounts;
 3. `count_rows` / `fill_rows`: every (a, b, family, weight) row is put under its lower
    account (a CSR by account, stable), and `pair_sums` walks one account's rows at a time,
@@ -29,27 +29,24 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _before(fs: np.ndarray, acc: np.ndarray, p: int, q: int) -> bool:
-    """Does link p sort strictly before link q by (first use, account)?"""
-    return fs[p] < fs[q] or (fs[p] == fs[q] and acc[p] < acc[q])
-
-
-@njit(cache=True, nogil=True)
-def _sort_run(run: np.ndarray, fs: np.ndarray, acc: np.ndarray) -> None:
-    """Stable in-place sort of link indices by (first use, account)."""
-    n = len(run)
+def _sort_run(fs: np.ndarray, acc: np.ndarray) -> None:
+    """Sort one artifact's (first use, account) rows in place, stably."""
+    n = len(fs)
     if n <= 24:  # most runs are small: insertion sort, no allocation
         for i in range(1, n):
-            x = run[i]
+            f, a = fs[i], acc[i]
             j = i - 1
-            while j >= 0 and _before(fs, acc, x, run[j]):
-                run[j + 1] = run[j]
+            while j >= 0 and (f < fs[j] or (f == fs[j] and a < acc[j])):
+                fs[j + 1], acc[j + 1] = fs[j], acc[j]
                 j -= 1
-            run[j + 1] = x
+            fs[j + 1], acc[j + 1] = f, a
         return
     # lexsort's way: stable by the minor key, then stable by the major one
-    by_acc = run[np.argsort(acc[run], kind="mergesort")]
-    run[:] = by_acc[np.argsort(fs[by_acc], kind="mergesort")]
+    by_acc = np.argsort(acc, kind="mergesort")
+    fs2, acc2 = fs[by_acc], acc[by_acc]
+    by_fs = np.argsort(fs2, kind="mergesort")
+    fs[:] = fs2[by_fs]
+    acc[:] = acc2[by_fs]
 
 
 @njit(cache=True, nogil=True)
@@ -57,7 +54,9 @@ def artifact_runs(art: np.ndarray, fs: np.ndarray, acc: np.ndarray, usable: np.n
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(account per position, first position of each artifact + end) of the usable links.
 
-    Positions follow (artifact, first use, account, input order): np.lexsort((acc, fs, art))."""
+    Positions follow (artifact, first use, account): np.lexsort((acc, fs, art)) (links tied on
+    all three name the same account, so their order cannot show). Each link's first use and
+    account are moved to their artifact's run first: the sorts then read contiguous memory."""
     n_art = len(usable)
     start = np.zeros(n_art + 1, np.int64)
     for i in range(len(art)):
@@ -66,20 +65,18 @@ def artifact_runs(art: np.ndarray, fs: np.ndarray, acc: np.ndarray, usable: np.n
     for k in range(n_art):
         start[k + 1] += start[k]
     fill = start[:-1].copy()
-    order = np.empty(start[n_art], np.int64)
+    run_fs = np.empty(start[n_art], fs.dtype)
+    run_acc = np.empty(start[n_art], np.int32)
     for i in range(len(art)):
         k = art[i]
         if usable[k]:
-            order[fill[k]] = i
+            run_fs[fill[k]] = fs[i]
+            run_acc[fill[k]] = acc[i]
             fill[k] += 1
-    out = np.empty(len(order), np.int32)
     for k in range(n_art):
-        s, e = start[k], start[k + 1]
-        if e - s > 1:
-            _sort_run(order[s:e], fs, acc)
-        for q in range(s, e):
-            out[q] = acc[order[q]]
-    return out, start
+        if start[k + 1] - start[k] > 1:
+            _sort_run(run_fs[start[k]:start[k + 1]], run_acc[start[k]:start[k + 1]])
+    return run_acc, start
 
 
 @njit(cache=True, nogil=True)
