@@ -106,14 +106,15 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
         act.release_active[:] = False
         act.windows = []
     t = mark("activity", t)
-    pw, linked = similarity(links, spec, lock, settings, sync)
+    pw, n_candidates = similarity(links, spec, lock, settings, sync)  # pw: the linked pairs only
+    linked = np.ones(len(pw.a), bool)  # (scoring takes a mask of pw's rows)
     t = mark("similarity", t)
     combined = pw.combined
     find_communities = store.community_finder(links.account_ids) or communities  # Neo4j: in GDS
-    labels = find_communities(links.n_accounts, pw.a[linked], pw.b[linked], combined[linked],
+    labels = find_communities(links.n_accounts, pw.a, pw.b, combined,
                          settings.resolution, settings.seed, settings.min_ring_size, settings.min_tie)
     if settings.detach_bridged:  # (both engines: a household glued to a head by one link)
-        labels = detach_bridged_groups(labels, pw.a[linked], pw.b[linked], settings.min_ring_size)
+        labels = detach_bridged_groups(labels, pw.a, pw.b, settings.min_ring_size)
     t = mark("communities", t)
     capability = _capability_mask(store, links)
     # the links in artifact order, for every (community, artifact) question from here on; built
@@ -129,11 +130,9 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     scores = score(labels)
     is_ring = np.array([s["score"] >= settings.ring_threshold for s in scores], bool)
     if is_ring.sum() > 1:
-        merged = merge_fragments(labels, pw.a[linked], pw.b[linked], combined[linked], is_ring,
-                                 settings.merge_ratio)
+        merged = merge_fragments(labels, pw.a, pw.b, combined, is_ring, settings.merge_ratio)
         if merged.max() < labels.max():  # re-peel: a bigger ring has a higher median tie
-            labels = peel(merged, pw.a[linked], pw.b[linked], combined[linked], settings.min_tie,
-                          settings.min_ring_size)
+            labels = peel(merged, pw.a, pw.b, combined, settings.min_tie, settings.min_ring_size)
             scores = score(labels)
     reported = [i for i, s in enumerate(scores) if s["score"] >= settings.ring_threshold]
     consolidated = 0
@@ -196,8 +195,8 @@ def detect(store: GraphStore, settings: Settings, progress: Progress | None = No
     timings["total"] = round(time.perf_counter() - t0, 3)
     # links and artifacts as detection holds them: each account's single-user artifacts of a kind are one
     counts = {"accounts": links.n_accounts, "links": int(len(links.account)),
-              "artifacts": links.n_artifacts, "candidate_pairs": int(len(pw.a)),
-              "linked_pairs": int(linked.sum()), "lockstep_pairs": int(len(lock[0])),
+              "artifacts": links.n_artifacts, "candidate_pairs": n_candidates,
+              "linked_pairs": int(len(pw.a)), "lockstep_pairs": int(len(lock[0])),
               "sync_pairs": int(len(sync.a)) if sync is not None else -1,
               "communities": len(scores), "rings": len(reported), "rings_consolidated": consolidated,
               "flagged_accounts": len(members),
