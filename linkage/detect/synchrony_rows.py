@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from linkage.detect.synchrony import Candidates, SyncParams, on_the_clock, tested_accounts
+from linkage.detect.synchrony_kernel import sort_small
 
 
 @njit(cache=True, nogil=True)
@@ -42,8 +43,7 @@ def _unique_rows(acc: np.ndarray, rel: np.ndarray, n: int) -> tuple[np.ndarray, 
     for a in range(n):
         s, e = first[a], first[a + 1]
         first[a] = k
-        if e - s > 1:
-            out[s:e] = np.sort(out[s:e])
+        sort_small(out, s, e)
         for q in range(s, e):
             if q == s or out[q] != out[q - 1]:
                 out[k] = out[q]
