@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.detect.inputs import epoch_seconds
+from linkage.detect.lockstep_kernel import lockstep_pairs
 from linkage.detect.specificity import FAMILIES, TIMING
 from linkage.store.base import GraphStore
 
@@ -56,7 +57,7 @@ def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_grou
     accounts side by side again whenever they act together again. A pair is kept when
     it co-occurs in at least `min_windows` groups. Acting together on the same prompt is
     the `timing` family; on the same IP it is `network` evidence (a busy proxy exit puts
-    strangers in one window).
+    strangers in one window). The pairs are counted in compiled passes (`lockstep_kernel`).
     """
     empty = np.zeros(0, np.int64)
     if not kinds:
@@ -72,20 +73,8 @@ def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_grou
     group = tbl["group"].to_numpy()[ok]
     is_ip = tbl["is_ip"].to_numpy(zero_copy_only=False)[ok]
     del tbl, pos
-    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)  # stable shuffle
-    order = np.lexsort((acc, mix, group))
-    group, acc, is_ip = group[order], acc[order], is_ip[order]
-    out_a, out_b, out_ip = [], [], []
-    for off in range(1, max(1, neighbours) + 1):
-        same = np.nonzero(group[:-off] == group[off:])[0]
-        out_a.append(acc[same]); out_b.append(acc[same + off]); out_ip.append(is_ip[same])
-    a, b, ip = np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_ip)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
     n = max(1, len(index))
-    key = (lo * n + hi) * 2 + ip
-    uk, windows = np.unique(key, return_counts=True)
-    keep = windows >= min_windows
-    uk, windows = uk[keep], windows[keep]
+    uk, windows = lockstep_pairs(acc, group, is_ip, n, neighbours, min_windows)
     pair, ip = uk // 2, (uk % 2).astype(bool)
     family = np.where(ip, FAMILIES.index("network"), TIMING).astype(np.int64)
     return pair // n, pair % n, windows.astype(np.int64), family
