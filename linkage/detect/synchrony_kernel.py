@@ -12,7 +12,8 @@ numpy passes costs a cache miss per pair row (141 s). Here instead:
 2. so a row's partners of higher number are exactly the next `reach` positions of its
    bucket: each account `a` walks the windows after its own rows (contiguous memory) and
    counts its partners in a dense counter (256 KiB at full scale: it stays in cache),
-   cleared by a second walk that also takes the pairs reaching `min_shared`. Every pair
+   noting each partner once; the partners noted are then tested against `min_shared`
+   and their counters cleared. Every pair
    row of the reference is counted once, from its lower-ranked account, so `c` is the same
    integer; the pairs are then named (a < b by id) and sorted;
 3. the expected shared buckets E = Σ_h n_a(h)·n_b(h) / buckets_per_hour are integer sums
@@ -45,6 +46,22 @@ def hash_rank(accounts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def sort_small(x: np.ndarray, s: int, e: int) -> None:
+    """Sort x[s:e] in place: insertion sort for the few rows of a typical bucket (np.sort's
+    call and copy cost more than the sort there), np.sort for the rest."""
+    if e - s > 24:
+        x[s:e] = np.sort(x[s:e])
+        return
+    for i in range(s + 1, e):
+        v = x[i]
+        j = i - 1
+        while j >= s and x[j] > v:
+            x[j + 1] = x[j]
+            j -= 1
+        x[j + 1] = v
+
+
+@njit(cache=True, nogil=True)
 def _bucket_order(local: np.ndarray, bucket: np.ndarray, n_buckets: int, rank: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(hash rank of the account per position, bucket per position, first position of each bucket + end).
@@ -65,8 +82,7 @@ def _bucket_order(local: np.ndarray, bucket: np.ndarray, n_buckets: int, rank: n
     at = np.empty(rows, np.int32)
     for b in range(n_buckets):
         s, e = start[b], start[b + 1]
-        if e - s > 1:
-            key[s:e] = np.sort(key[s:e])
+        sort_small(key, s, e)
         for q in range(s, e):
             at[q] = b
     return key.astype(np.int32), at, start
@@ -103,34 +119,39 @@ def _count_pairs(lo: int, hi: int, loc: np.ndarray, first: np.ndarray, w_lo: np.
                  min_shared: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (a, b), lo <= a < hi, a < b (hash ranks), sharing >= min_shared buckets.
 
-    Two walks over each account's windows (all partners there rank higher): the first only
-    increments counters (no branch), the second takes the partners that reached min_shared
-    and clears every counter it passes, so they are all zero again for the next account
-    (its windows are still in cache: a few hundred rows of a few cache lines)."""
+    One walk over each account's windows (all partners there rank higher) increments the
+    counters and notes each partner the first time it is met (branch-free: the slot is
+    written always, the cursor only moves on a zero count); the partners noted are then
+    tested and their counters cleared, so the windows (scattered rows: cache misses) are
+    read once, not twice."""
     count = np.zeros(m, np.int32)
+    met = np.empty(m, np.int32)
     cap = 1 << 16
     out_a = np.empty(cap, np.int32)
     out_b = np.empty(cap, np.int32)
     out_c = np.empty(cap, np.int32)
     k = 0
     for a in range(lo, hi):
-        for j in range(first[a], first[a + 1]):
-            for q in range(w_lo[j], w_hi[j]):
-                count[loc[q]] += 1
+        n_met = 0
         for j in range(first[a], first[a + 1]):
             for q in range(w_lo[j], w_hi[j]):
                 c = loc[q]
-                if count[c] >= min_shared:
-                    if k == cap:
-                        cap *= 2
-                        out_a = _grow(out_a, cap)
-                        out_b = _grow(out_b, cap)
-                        out_c = _grow(out_c, cap)
-                    out_a[k] = a
-                    out_b[k] = c
-                    out_c[k] = count[c]
-                    k += 1
-                count[c] = 0
+                met[n_met] = c
+                n_met += count[c] == 0
+                count[c] += 1
+        for i in range(n_met):
+            c = met[i]
+            if count[c] >= min_shared:
+                if k == cap:
+                    cap *= 2
+                    out_a = _grow(out_a, cap)
+                    out_b = _grow(out_b, cap)
+                    out_c = _grow(out_c, cap)
+                out_a[k] = a
+                out_b[k] = c
+                out_c[k] = count[c]
+                k += 1
+            count[c] = 0
     return out_a[:k].copy(), out_b[:k].copy(), out_c[:k].copy()
 
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.detect.inputs import epoch_seconds
+from linkage.detect.lockstep_kernel import lockstep_pairs
 from linkage.detect.specificity import FAMILIES, TIMING
 from linkage.store.base import GraphStore
 
@@ -45,6 +46,25 @@ class Activity:
     windows: list[ReleaseWindow] = field(default_factory=list)
 
 
+def _account_codes(column: pa.ChunkedArray, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray | None]:
+    """(code per known row, mask of the known rows or None when all are known).
+
+    None spares every caller a masked copy of each of its columns in the usual case
+    (every account of the table is known to detection): at full scale those copies are
+    hundreds of MB of fresh memory."""
+    ids = pa.array(list(index.keys()), pa.string())
+    codes = np.array(list(index.values()), dtype=np.int64)
+    pos = pc.index_in(column, value_set=ids)
+    if pos.null_count == 0:
+        return codes[pos.to_numpy()], None
+    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+    return codes[pc.fill_null(pos, 0).to_numpy()[ok]], ok
+
+
+def _known(values: np.ndarray, ok: np.ndarray | None) -> np.ndarray:
+    return values if ok is None else values[ok]
+
+
 def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_group: int,
              min_windows: int, kinds: tuple[str, ...] = ("prompt",)
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -56,7 +76,7 @@ def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_grou
     accounts side by side again whenever they act together again. A pair is kept when
     it co-occurs in at least `min_windows` groups. Acting together on the same prompt is
     the `timing` family; on the same IP it is `network` evidence (a busy proxy exit puts
-    strangers in one window).
+    strangers in one window). The pairs are counted in compiled passes (`lockstep_kernel`).
     """
     empty = np.zeros(0, np.int64)
     if not kinds:
@@ -64,28 +84,12 @@ def lockstep(store: GraphStore, index: dict[str, int], neighbours: int, max_grou
     tbl = store.co_window_groups(max_group, kinds)
     if tbl.num_rows == 0:
         return empty, empty, empty, empty
-    ids = pa.array(list(index.keys()), pa.string())
-    codes = np.array(list(index.values()), dtype=np.int64)
-    pos = pc.index_in(tbl["account_id"], value_set=ids)
-    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
-    acc = codes[pc.fill_null(pos, 0).to_numpy()[ok]]
-    group = tbl["group"].to_numpy()[ok]
-    is_ip = tbl["is_ip"].to_numpy(zero_copy_only=False)[ok]
-    del tbl, pos
-    mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)  # stable shuffle
-    order = np.lexsort((acc, mix, group))
-    group, acc, is_ip = group[order], acc[order], is_ip[order]
-    out_a, out_b, out_ip = [], [], []
-    for off in range(1, max(1, neighbours) + 1):
-        same = np.nonzero(group[:-off] == group[off:])[0]
-        out_a.append(acc[same]); out_b.append(acc[same + off]); out_ip.append(is_ip[same])
-    a, b, ip = np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_ip)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    acc, ok = _account_codes(tbl["account_id"], index)
+    group = _known(tbl["group"].to_numpy(), ok)
+    is_ip = _known(tbl["is_ip"].to_numpy(zero_copy_only=False), ok)
+    del tbl
     n = max(1, len(index))
-    key = (lo * n + hi) * 2 + ip
-    uk, windows = np.unique(key, return_counts=True)
-    keep = windows >= min_windows
-    uk, windows = uk[keep], windows[keep]
+    uk, windows = lockstep_pairs(acc, group, is_ip, n, neighbours, min_windows)
     pair, ip = uk // 2, (uk % 2).astype(bool)
     family = np.where(ip, FAMILIES.index("network"), TIMING).astype(np.int64)
     return pair // n, pair % n, windows.astype(np.int64), family
@@ -117,15 +121,12 @@ def activity(store: GraphStore, index: dict[str, int], n: int, model_release: st
     active = np.zeros(n, bool)
     if tbl.num_rows == 0:
         return Activity(requests, share, active, 0.0, {})
-    ids = pa.array(list(index.keys()), pa.string())
-    pos = pc.index_in(tbl["account_id"], value_set=ids)
-    ok = pc.is_valid(pos).to_numpy(zero_copy_only=False)
-    acc = np.array(list(index.values()), np.int64)[pc.fill_null(pos, 0).to_numpy()[ok]]
-    hours = (epoch_seconds(tbl["hour"]) // 1).astype(np.int64)[ok]  # whole hours, whatever the unit
+    acc, ok = _account_codes(tbl["account_id"], index)
+    hours = _known((epoch_seconds(tbl["hour"]) // 1).astype(np.int64), ok)  # whole hours, whatever the unit
     model_dict = pc.fill_null(tbl["model"], "").combine_chunks().dictionary_encode()
     model_names = model_dict.dictionary.to_pylist()
-    models = model_dict.indices.to_numpy()[ok]
-    req = tbl["requests"].to_numpy()[ok].astype(np.int64)
+    models = _known(model_dict.indices.to_numpy(), ok)
+    req = _known(tbl["requests"].to_numpy(), ok).astype(np.int64, copy=False)
     requests = np.bincount(acc, weights=req, minlength=n).astype(np.int64)
     releases = _releases(hours, models, model_names, model_release)
     windows = []

@@ -320,7 +320,7 @@ class EmbeddedStore(GraphStore):
         return self.memberships()  # one query serves the API and the export
 
     def synchrony_candidates(self, account_ids, params):
-        # one vectorised pass over ~one row per request, in the engine (see synchrony_sql.py)
+        # the engine names and buckets ~one row per request; compiled passes count them (synchrony_sql.py)
         from linkage.detect.synchrony_sql import candidates_in_sql
         with self.timed("synchrony candidates"):
             return candidates_in_sql(self.con, account_ids, params)
