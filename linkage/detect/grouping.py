@@ -24,6 +24,7 @@ import numpy as np
 import xxhash
 from numba import njit
 
+from linkage.detect.buckets import bucket_starts
 from linkage.detect.inputs import Links
 
 
@@ -89,11 +90,7 @@ def artifact_runs(links: Links) -> ArtifactRuns:
 @njit(cache=True, nogil=True)
 def _counting_sort(artifact: np.ndarray, account: np.ndarray, count: np.ndarray, n_art: int
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    start = np.zeros(n_art + 1, np.int64)
-    for i in range(len(artifact)):
-        start[artifact[i] + 1] += 1
-    for a in range(n_art):
-        start[a + 1] += start[a]
+    start = bucket_starts(artifact, n_art)
     fill = start[:-1].copy()
     acc_out = np.empty(len(artifact), account.dtype)
     cnt_out = np.empty(len(artifact), count.dtype)

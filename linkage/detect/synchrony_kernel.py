@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from linkage.detect.buckets import bucket_starts
+
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # the reference's hash order (see `synchrony._pairs_in_buckets`)
 
 
@@ -97,11 +99,7 @@ def _windows_by_account(loc: np.ndarray, at: np.ndarray, start: np.ndarray, reac
     higher number are exactly the next `reach` positions of its bucket: each pair row of the
     reference is one (row, later position). Precomputed so that the counting walks read
     them sequentially: the only scattered reads left are the neighbourhoods themselves."""
-    first = np.zeros(m + 1, np.int64)
-    for q in range(len(loc)):
-        first[loc[q] + 1] += 1
-    for a in range(m):
-        first[a + 1] += first[a]
+    first = bucket_starts(loc, m)
     fill = first[:-1].copy()
     w_lo = np.empty(len(loc), np.int32)
     w_hi = np.empty(len(loc), np.int32)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from linkage.detect.buckets import bucket_starts
 from linkage.detect.synchrony import Candidates, SyncParams, on_the_clock, tested_accounts
 from linkage.detect.synchrony_kernel import sort_small
 
@@ -28,11 +29,7 @@ def _unique_rows(acc: np.ndarray, rel: np.ndarray, n: int) -> tuple[np.ndarray, 
     """(first row of each account + end, bucket offsets sorted per account and de-duplicated, rows kept).
 
     `first` indexes the compacted rows: account a owns rows first[a]..first[a+1]."""
-    first = np.zeros(n + 1, np.int64)
-    for i in range(len(acc)):
-        first[acc[i] + 1] += 1
-    for a in range(n):
-        first[a + 1] += first[a]
+    first = bucket_starts(acc, n)
     fill = first[:-1].copy()
     out = np.empty(len(acc), np.int32)
     for i in range(len(acc)):
