@@ -24,7 +24,7 @@ import numpy as np
 import xxhash
 from numba import njit
 
-from linkage.detect.buckets import bucket_starts
+from linkage.detect.buckets import bucket_starts, sort_small
 from linkage.detect.inputs import Links
 
 
@@ -153,15 +153,9 @@ def _fill_groups(start: np.ndarray, account: np.ndarray, count: np.ndarray, labe
                 g += 1
             run_links[lab] += 1
             run_traffic[lab] += count[r]
-        # labels in ascending order within the run (insertion sort: a run has few labels), so
+        # labels in ascending order within the run (a run has few labels), so
         # that the order of the groups does not depend on the order of the links
-        for i in range(first + 1, g):
-            v = g_lab[i]
-            j = i - 1
-            while j >= first and g_lab[j] > v:
-                g_lab[j + 1] = g_lab[j]
-                j -= 1
-            g_lab[j + 1] = v
+        sort_small(g_lab, first, g)
         for i in range(first, g):
             g_art[i] = a
             g_links[i] = run_links[g_lab[i]]

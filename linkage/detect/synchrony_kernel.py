@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from linkage.detect.buckets import bucket_starts
+from linkage.detect.buckets import bucket_starts, sort_small
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # the reference's hash order (see `synchrony._pairs_in_buckets`)
 
@@ -45,22 +45,6 @@ def hash_rank(accounts: np.ndarray) -> np.ndarray:
     rank = np.empty(len(accounts), np.int64)
     rank[order] = np.arange(len(accounts))
     return rank
-
-
-@njit(cache=True, nogil=True)
-def sort_small(x: np.ndarray, s: int, e: int) -> None:
-    """Sort x[s:e] in place: insertion sort for the few rows of a typical bucket (np.sort's
-    call and copy cost more than the sort there), np.sort for the rest."""
-    if e - s > 24:
-        x[s:e] = np.sort(x[s:e])
-        return
-    for i in range(s + 1, e):
-        v = x[i]
-        j = i - 1
-        while j >= s and x[j] > v:
-            x[j + 1] = x[j]
-            j -= 1
-        x[j + 1] = v
 
 
 @njit(cache=True, nogil=True)

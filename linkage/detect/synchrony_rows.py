@@ -19,9 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from linkage.detect.buckets import bucket_starts
+from linkage.detect.buckets import bucket_starts, sort_small
 from linkage.detect.synchrony import Candidates, SyncParams, on_the_clock, tested_accounts
-from linkage.detect.synchrony_kernel import sort_small
 
 
 @njit(cache=True, nogil=True)
